@@ -1,0 +1,2 @@
+// PLACEHOLDER main until the CLI lands.
+int main() { return 2; }

@@ -1,0 +1,49 @@
+// This file implements helpers shared by the tests: temporary directories,
+// writing fixture bytes, running the built binary and locating ../shared.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pedigree::test {
+
+/// A fresh directory under the system temp dir, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  /// Writes `bytes` to `rel` (creating parent directories) and returns the full path.
+  std::string write(const std::string& rel, std::string_view bytes) const;
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// Output and exit code of a command.
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+/// Runs the built `pedigree` with `args` (no shell), capturing stdout/stderr.
+RunResult run_pedigree(const std::vector<std::string>& args);
+
+/// ../shared next to the source tree, or empty when absent.
+std::string shared_dir();
+
+/// The project's samples/ directory.
+std::string samples_dir();
+
+/// Little-endian encoders for building fixtures in code.
+void put_u32(std::string* s, uint32_t v);
+void put_u64(std::string* s, uint64_t v);
+
+/// Hex SHA-256 of bytes (via OpenSSL), for expected values.
+std::string sha256_hex(std::string_view bytes);
+
+}  // namespace pedigree::test
