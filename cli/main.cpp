@@ -1,2 +1,132 @@
-// PLACEHOLDER main until the CLI lands.
-int main() { return 2; }
+// This file implements the `pedigree` entry point: build the command line,
+// catch unknown subcommands early (suggesting the nearest), parse, dispatch to
+// the subcommand, and map every outcome to exit code 0, 1 or 2.
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/cli.h"
+
+namespace pedigree::cli {
+namespace {
+
+const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "help"};
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j)
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+int unknown_command(const std::string& name) {
+  std::string best;
+  size_t best_d = 99;
+  for (const std::string& c : kCommands) {
+    size_t d = edit_distance(name, c);
+    if (d < best_d) best_d = d, best = c;
+  }
+  std::string msg = "unknown command '" + name + "'";
+  if (best_d <= std::max<size_t>(2, name.size() / 3)) msg += "; did you mean '" + best + "'?";
+  return report_error(msg + " (see 'pedigree --help')");
+}
+
+struct Args {
+  ScanArgs scan;
+  InspectArgs inspect;
+  HashArgs hash;
+  std::string help_topic;
+};
+
+void add_scan(CLI::App& app, Args& a) {
+  CLI::App* c = app.add_subcommand("scan", "Detect, inspect and fingerprint a model; print a verdict (the main job)");
+  c->add_option("PATH", a.scan.path, "Model file or directory")->required();
+  c->add_flag("--json", a.scan.json, "Print a JSON report instead of the summary");
+  c->add_option("-o,--output", a.scan.output, "Write the report to FILE (atomically)");
+  c->add_option("-j,--jobs", a.scan.jobs, "Worker threads (default: all cores)");
+}
+
+void add_inspect(CLI::App& app, Args& a) {
+  CLI::App* c = app.add_subcommand("inspect", "Show format, metadata, tensors, totals and findings of a model");
+  c->add_option("PATH", a.inspect.path, "Model file or directory")->required();
+  c->add_flag("--json", a.inspect.json, "Print JSON (includes every tensor)");
+  c->add_flag("--all-tensors", a.inspect.all_tensors, "List every tensor (text output shows 40)");
+}
+
+void add_hash(CLI::App& app, Args& a) {
+  CLI::App* c = app.add_subcommand("hash", "Compute OMS v1.0 file digests and manifest root (and tensor digests)");
+  c->add_option("PATH", a.hash.path, "Model file or directory")->required();
+  c->add_option("--algorithm", a.hash.algorithm, "sha256 (default) or blake2b");
+  c->add_option("--method", a.hash.method, "files (default) or shards");
+  c->add_option("--shard-size", a.hash.shard_size, "Bytes per shard for --method shards (default 1000000000)");
+  c->add_option("--ignore-paths", a.hash.ignore_paths, "Paths relative to the model to leave out (repeatable)");
+  c->add_flag("--allow-symlinks", a.hash.allow_symlinks, "Follow symbolic links instead of refusing them");
+  c->add_flag("--tensors", a.hash.tensors, "Also compute tensor digests and the named and content roots");
+  c->add_flag("--json", a.hash.json, "Print JSON");
+  c->add_option("-o,--output", a.hash.output, "Write to FILE (atomically) instead of stdout");
+  c->add_option("-j,--jobs", a.hash.jobs, "Worker threads (default: all cores)");
+}
+
+void add_help(CLI::App& app, Args& a) {
+  CLI::App* c = app.add_subcommand("help", "Show help for a command");
+  c->add_option("COMMAND", a.help_topic, "Command to describe");
+}
+
+int dispatch(CLI::App& app, Args& a) {
+  if (app.got_subcommand("scan")) return run_scan(a.scan);
+  if (app.got_subcommand("inspect")) return run_inspect(a.inspect);
+  if (app.got_subcommand("hash")) return run_hash(a.hash);
+  if (app.got_subcommand("help")) {
+    if (a.help_topic.empty()) {
+      std::fputs(app.help().c_str(), stdout);
+      return kOk;
+    }
+    if (std::find(kCommands.begin(), kCommands.end(), a.help_topic) == kCommands.end())
+      return unknown_command(a.help_topic);
+    std::fputs(app.get_subcommand(a.help_topic)->help().c_str(), stdout);
+    return kOk;
+  }
+  std::fputs(app.help().c_str(), stderr);
+  return kCannotRun;
+}
+
+}  // namespace
+}  // namespace pedigree::cli
+
+int main(int argc, char** argv) {
+  using namespace pedigree::cli;
+  if (argc > 1 && argv[1][0] != '-' &&
+      std::find(kCommands.begin(), kCommands.end(), std::string(argv[1])) == kCommands.end())
+    return unknown_command(argv[1]);
+  CLI::App app("pedigree: tell what an open-weight model really is (fingerprints, AI-BOMs, signatures)", "pedigree");
+  app.set_version_flag("--version", "pedigree " PEDIGREE_VERSION);
+  app.require_subcommand(0, 1);
+  app.footer("Exit codes: 0 success and nothing flagged; 1 a check failed or the model is flagged; 2 could not run.\n"
+             "See 'pedigree help COMMAND' and man pedigree(1).");
+  Args a;
+  add_scan(app, a);
+  add_inspect(app, a);
+  add_hash(app, a);
+  add_help(app, a);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion&) {
+    std::puts("pedigree " PEDIGREE_VERSION);
+    return kOk;
+  } catch (const CLI::ParseError& e) {
+    return report_error(std::string(e.what()) + " (see 'pedigree --help')");
+  }
+  return dispatch(app, a);
+}

@@ -1,0 +1,63 @@
+// This file implements the declarations shared by the CLI's translation units:
+// exit codes, the subcommand entry points and the output helpers. The CLI is
+// the only layer that prints or picks exit codes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "fingerprint/error.h"
+
+namespace pedigree::cli {
+
+/// Exit codes used everywhere.
+enum Exit : int { kOk = 0, kFlagged = 1, kCannotRun = 2 };
+
+/// Prints "pedigree: error: <message>" to stderr and returns kCannotRun.
+int report_error(const Error& err);
+int report_error(const std::string& message);
+
+/// Writes `text` to `path` atomically (temp file in the same directory, then
+/// rename), or to stdout when `path` is empty.
+bool write_output(const std::string& path, const std::string& text, Error* err);
+
+/// Pretty JSON with sorted keys and a trailing newline.
+std::string json_text(const nlohmann::json& j);
+
+/// "1,234,567"
+std::string group_digits(uint64_t n);
+
+/// Options shared by `hash` and `scan`.
+struct HashArgs {
+  std::string path;
+  std::string algorithm = "sha256";
+  std::string method = "files";
+  uint64_t shard_size = 1000000000;
+  std::vector<std::string> ignore_paths;
+  bool allow_symlinks = false;
+  bool tensors = false;
+  bool json = false;
+  std::string output;
+  unsigned jobs = 0;
+};
+
+struct InspectArgs {
+  std::string path;
+  bool json = false;
+  bool all_tensors = false;
+};
+
+struct ScanArgs {
+  std::string path;
+  bool json = false;
+  std::string output;
+  unsigned jobs = 0;
+};
+
+int run_inspect(const InspectArgs& a);
+int run_hash(const HashArgs& a);
+int run_scan(const ScanArgs& a);
+
+}  // namespace pedigree::cli
