@@ -11,11 +11,19 @@
 #include <cstring>
 
 namespace pedigree {
+namespace {
+// strerror text in the lowercase style of our messages ("no such file or directory").
+std::string errno_text(int e) {
+  std::string s = std::strerror(e);
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  return s;
+}
+}  // namespace
 
 std::unique_ptr<MappedFile> MappedFile::open(const std::string& path, Error* err) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    fail(err, path, std::nullopt, std::string("cannot open: ") + std::strerror(errno));
+    fail(err, path, std::nullopt, "cannot open: " + errno_text(errno));
     return nullptr;
   }
   struct stat st {};
@@ -33,7 +41,7 @@ std::unique_ptr<MappedFile> MappedFile::open(const std::string& path, Error* err
       int e = errno;
       ::close(fd);
       fail(err, path, std::nullopt, std::string("cannot map ") + human_bytes(mf->size_) +
-                                        ": " + std::strerror(e));
+                                        ": " + errno_text(e));
       return nullptr;
     }
     mf->data_ = static_cast<const uint8_t*>(p);
