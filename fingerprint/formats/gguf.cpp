@@ -3,6 +3,7 @@
 // the tensor infos, checks every count, length and offset against the bytes
 // remaining and the named caps, and indexes each tensor's raw bytes in place.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>

@@ -424,6 +424,13 @@ TEST(GgufMalformed, ArrayCountOverLimit) {
   EXPECT_EQ(read_err(g.bytes()), "model.gguf: offset 0x29: array count 67108865 exceeds limit 2^26");
 }
 
+TEST(GgufMalformed, TooManyArrayValuesInTotal) {
+  const uint64_t n = (uint64_t{1} << 24) + 1;  // within kMaxArrayElems, over the per-file value cap
+  Gguf g;
+  g.kv("a", ARR, garr(U8, n, std::string(n, '\0')));
+  EXPECT_EQ(read_err(g.bytes()), "model.gguf: offset 0x29: metadata holds more than 2^24 array values");
+}
+
 std::string nested_arrays(uint64_t levels) {
   std::string v = garr(U8, 0, "");
   for (uint64_t i = 1; i < levels; ++i) v = garr(ARR, 1, v);
