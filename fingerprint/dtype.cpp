@@ -7,7 +7,7 @@
 namespace pedigree {
 namespace {
 
-constexpr std::array<DTypeInfo, 44> kTable = {{
+constexpr std::array<DTypeInfo, 47> kTable = {{
     {DType::F64, "F64", 1, 8, false},       {DType::F32, "F32", 1, 4, false},
     {DType::F16, "F16", 1, 2, false},       {DType::BF16, "BF16", 1, 2, false},
     {DType::F8_E4M3, "F8_E4M3", 1, 1, false}, {DType::F8_E5M2, "F8_E5M2", 1, 1, false},
@@ -30,6 +30,8 @@ constexpr std::array<DTypeInfo, 44> kTable = {{
     {DType::IQ2_S, "IQ2_S", 256, 82, true},   {DType::IQ4_XS, "IQ4_XS", 256, 136, true},
     {DType::IQ1_M, "IQ1_M", 256, 56, true},   {DType::TQ1_0, "TQ1_0", 256, 54, true},
     {DType::TQ2_0, "TQ2_0", 256, 66, true},   {DType::MXFP4, "MXFP4", 32, 17, true},
+    {DType::NVFP4, "NVFP4", 64, 36, true},    {DType::Q1_0, "Q1_0", 128, 18, true},
+    {DType::Q2_0, "Q2_0", 64, 18, true},
 }};
 
 }  // namespace

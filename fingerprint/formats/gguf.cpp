@@ -63,13 +63,13 @@ GgmlType ggml_type(uint32_t id) {
       DType::IQ3_XXS, DType::IQ1_S,  DType::IQ4_NL,  DType::IQ3_S, DType::IQ2_S, DType::IQ4_XS,
       DType::I8,      DType::I16,    DType::I32,     DType::I64,   DType::F64,   DType::IQ1_M,
       DType::BF16,    std::nullopt,  std::nullopt,   std::nullopt, DType::TQ1_0, DType::TQ2_0,
-      std::nullopt,   std::nullopt,  std::nullopt,   DType::MXFP4,
+      std::nullopt,   std::nullopt,  std::nullopt,   DType::MXFP4, DType::NVFP4, DType::Q1_0,
+      DType::Q2_0,
   };
   static const std::pair<uint32_t, const char*> kNamed[] = {
       {4, "removed Q4_2"},       {5, "removed Q4_3"},        {31, "removed Q4_0_4_4"},
       {32, "removed Q4_0_4_8"},  {33, "removed Q4_0_8_8"},   {36, "removed IQ4_NL_4_4"},
-      {37, "removed IQ4_NL_4_8"}, {38, "removed IQ4_NL_8_8"}, {40, "unsupported NVFP4"},
-      {41, "unsupported Q1_0"},  {42, "unsupported Q2_0"},
+      {37, "removed IQ4_NL_4_8"}, {38, "removed IQ4_NL_8_8"},
   };
   GgmlType out;
   if (id < std::size(kIds)) out.dtype = kIds[id];

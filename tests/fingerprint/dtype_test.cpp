@@ -6,7 +6,7 @@
 namespace pedigree {
 
 TEST(DType, NamesRoundTrip) {
-  for (int i = 0; i <= static_cast<int>(DType::MXFP4); ++i) {
+  for (int i = 0; i <= static_cast<int>(DType::Q2_0); ++i) {
     DType t = static_cast<DType>(i);
     EXPECT_EQ(dtype_info(t).type, t);
     auto back = dtype_from_name(dtype_name(t));

@@ -276,6 +276,7 @@ TEST(GgufRead, QuantizedAndPlainTypeSizes) {
       {28, DType::F64, 3, 2 * 24},          {29, DType::IQ1_M, 256, 2 * 56},
       {30, DType::BF16, 3, 2 * 6},          {34, DType::TQ1_0, 256, 2 * 54},
       {35, DType::TQ2_0, 256, 2 * 66},      {39, DType::MXFP4, 64, 2 * 2 * 17},
+      {40, DType::NVFP4, 128, 2 * 2 * 36}, {41, DType::Q1_0, 128, 2 * 18}, {42, DType::Q2_0, 64, 2 * 18},
       {0, DType::F32, 3, 2 * 12},           {1, DType::F16, 3, 2 * 6},
   };
   Gguf g;
@@ -290,7 +291,8 @@ TEST(GgufRead, QuantizedAndPlainTypeSizes) {
   }
 }
 
-TEST(GgufRead, LargeTokenizerArrayIsFast) {
+// Parsing cost is measured by bench, not asserted here; this checks correctness at scale.
+TEST(GgufRead, LargeTokenizerArray) {
   const uint64_t n = 150000;
   std::string elems;
   for (uint64_t i = 0; i < n; ++i) elems += gstr("tok" + std::to_string(i));
@@ -298,15 +300,12 @@ TEST(GgufRead, LargeTokenizerArrayIsFast) {
   for (uint64_t i = 0; i < n; ++i) scores += raw(static_cast<float>(i));
   Gguf g;
   g.kv("tokenizer.ggml.tokens", ARR, garr(STR, n, elems)).kv("tokenizer.ggml.scores", ARR, garr(F32, n, scores));
-  auto t0 = std::chrono::steady_clock::now();
   Result r = read(g.bytes());
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   ASSERT_TRUE(r.ok) << r.err.str();
   const json& toks = r.art.metadata["gguf"]["kv"]["tokenizer.ggml.tokens"];
   ASSERT_EQ(toks.size(), n);
   EXPECT_EQ(toks[149999], "tok149999");
   EXPECT_EQ(r.art.metadata["gguf"]["kv"]["tokenizer.ggml.scores"][7], 7.0);
-  EXPECT_LT(secs, 5.0);
 }
 
 // --- malformed files -----------------------------------------------------
@@ -498,8 +497,8 @@ TEST(GgufMalformed, UnknownAndRemovedGgmlType) {
   r2.info("w", {32}, 36, 0);
   EXPECT_EQ(read_err(r2.bytes()), "model.gguf: offset 0x2d: tensor 'w' has removed IQ4_NL_4_4 ggml type 36");
   Gguf n;
-  n.info("w", {64}, 40, 0);
-  EXPECT_EQ(read_err(n.bytes()), "model.gguf: offset 0x2d: tensor 'w' has unsupported NVFP4 ggml type 40");
+  n.info("w", {64}, 43, 0);
+  EXPECT_EQ(read_err(n.bytes()), "model.gguf: offset 0x2d: tensor 'w' has unknown ggml type 43");
 }
 
 TEST(GgufMalformed, TooManyDims) {
