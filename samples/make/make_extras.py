@@ -6,6 +6,7 @@ import io
 import os
 import pickle
 import pickletools
+import struct
 import sys
 import time
 from unittest import mock
@@ -68,29 +69,48 @@ def _pickle_spans(data):
         yield start, f.tell(), ops
 
 
-def normalize_legacy_keys(data):
-    """Legacy torch.save names storages by their memory address, so the bytes
-    differ between runs. Rewrite each key, in place and with the same length,
-    to its zero-padded ordinal so the file is reproducible."""
+def normalize_legacy_keys(data, sd):
+    """Legacy torch.save names each storage by its memory address and writes
+    the storages in sorted-address order, so the bytes differ between runs.
+    Rename every storage to its ordinal in `sd` ("0", "1", ...), re-encode the
+    key strings (new lengths), rewrite the key-list pickle, and reorder the raw
+    storage records (int64 element count + bytes) to match. The legacy layout
+    has no absolute offsets, so splicing is safe. `sd` must still be alive: its
+    storages' addresses are the original keys."""
+    order = {str(t.storage()._storage._cdata): i for i, t in enumerate(sd.values())}
+    nbytes = {str(t.storage()._storage._cdata): t.storage()._storage.nbytes() for t in sd.values()}
     spans = list(_pickle_spans(data))
-    keys = [arg for op, arg, _ in spans[4][2] if op.name in ("BINUNICODE", "SHORT_BINUNICODE")]
-    new = {k: str(i).zfill(len(k)) for i, k in enumerate(keys)}
-    out = bytearray(data)
-    for _, _, ops in spans:
-        for op, arg, pos in ops:
+    old_keys = [arg for op, arg, _ in spans[4][2] if op.name in ("BINUNICODE", "SHORT_BINUNICODE")]
+    assert sorted(old_keys) == sorted(order), (old_keys, order)
+    new = {k: str(order[k]) for k in old_keys}
+    edits = []
+    for _, _, ops in spans[:4]:
+        for op, arg, pos in ops:  # genops reports absolute file positions
             if op.name in ("BINUNICODE", "SHORT_BINUNICODE") and arg in new:
                 hdr = 5 if op.name == "BINUNICODE" else 2
-                s = pos + hdr  # genops reports absolute file positions
-                assert out[s:s + len(arg)] == arg.encode()
-                out[s:s + len(arg)] = new[arg].encode()
-    return bytes(out)
+                assert data[pos + hdr:pos + hdr + len(arg)] == arg.encode()
+                rep = new[arg].encode()
+                enc = (b"X" + struct.pack("<I", len(rep)) if op.name == "BINUNICODE"
+                       else b"\x8c" + bytes([len(rep)])) + rep
+                edits.append((pos, pos + hdr + len(arg), enc))
+    head = bytearray(data[:spans[3][1]])
+    for start, end, enc in sorted(edits, reverse=True):
+        head[start:end] = enc
+    records, pos = {}, spans[4][1]
+    for k in old_keys:
+        size = 8 + nbytes[k]
+        records[new[k]] = data[pos:pos + size]
+        pos += size
+    assert pos == len(data), (pos, len(data))
+    new_keys = sorted(records)
+    return bytes(head) + pickle.dumps(new_keys, protocol=2) + b"".join(records[k] for k in new_keys)
 
 
 def write_legacy():
     sd = legacy_state_dict()
     buf = io.BytesIO()
     torch.save(sd, buf, _use_new_zipfile_serialization=False)
-    data = normalize_legacy_keys(buf.getvalue())
+    data = normalize_legacy_keys(buf.getvalue(), sd)
     with StagingDir("pickle") as st:
         with open(st.path("legacy.pt"), "wb") as f:
             f.write(data)
