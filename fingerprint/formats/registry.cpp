@@ -38,7 +38,7 @@ uint32_t add_artifact_file(ModelArtifact* art, const MappedFile& file, std::stri
   if (!art->root.empty() && fs::is_directory(root, ec)) {
     f.name = fs::path(file.path()).lexically_relative(root).generic_string();
   } else if (!art->root.empty() && fs::path(file.path()) == root) {
-    f.name = ".";
+    f.name.assign(1, '.');  // assign(".") trips a g++ 12 -Wrestrict false positive
   } else if (!art->root.empty()) {
     f.name = fs::path(file.path()).lexically_relative(root.parent_path()).generic_string();
   } else {
