@@ -27,6 +27,7 @@ constexpr uint64_t kMaxProtobufBytes = INT_MAX;  ///< protobuf's hard 2 GiB mess
 constexpr int kMaxProtoDepth = 100;              ///< protobuf's default recursion limit
 constexpr uint64_t kMaxExternalFiles = limits::kMaxShards;
 constexpr uint64_t kMaxExternalEntries = 64;     ///< external_data key/value pairs per tensor
+constexpr uint64_t kMaxNameBudget = uint64_t{256} << 20;  ///< bytes of names built for subgraph paths
 
 // ---------------------------------------------------------------------------
 // Protobuf wire-format scanner: finds where raw_data bytes live in the file.
@@ -271,6 +272,9 @@ const OnnxType* onnx_type(int32_t code) {
   return nullptr;
 }
 
+constexpr Store kAllStores[] = {Store::kFloat, Store::kDouble, Store::kInt32,
+                                Store::kInt64, Store::kUint64, Store::kString};
+
 const char* store_name(Store s) {
   switch (s) {
     case Store::kFloat: return "float_data";
@@ -408,6 +412,7 @@ struct Ctx {
   std::unordered_set<std::string> names;
   std::set<std::string> op_types;
   uint64_t inline_bytes = 0;
+  uint64_t name_bytes = 0;  ///< bytes of subgraph-prefixed names built so far
 };
 
 std::string qname(const std::string& name) { return "\"" + utf8_safe(name) + "\""; }
@@ -519,6 +524,8 @@ bool read_raw(Ctx& c, const onnx::TensorProto& t, const std::string& name, const
   if (!r.has_raw || r.raw_len != t.raw_data().size())
     return tfail(c, name, r.tensor_off, "raw_data does not match the wire scan");
   if (ti->dtype == DType::STRING) return tfail(c, name, r.raw_off, "STRING tensors cannot use raw_data");
+  for (Store s : kAllStores)
+    if (store_count(t, s) != 0) return tfail(c, name, r.tensor_off, std::string("has both raw_data and ") + store_name(s));
   if (r.raw_len != want)
     return tfail(c, name, r.raw_off, "raw_data is " + std::to_string(r.raw_len) + " B, expected " +
                                          std::to_string(want) + " B for " +
@@ -571,10 +578,8 @@ void materialize(const onnx::TensorProto& t, Store s, DType dt, std::string* out
 /// Fills `ti` (kInline) from the typed field that `ty` uses.
 bool read_typed(Ctx& c, const onnx::TensorProto& t, const std::string& name, uint64_t off,
                 const OnnxType& ty, uint64_t elems, std::optional<uint64_t> want, TensorInfo* ti) {
-  static constexpr Store kAll[] = {Store::kFloat, Store::kDouble, Store::kInt32,
-                                   Store::kInt64, Store::kUint64, Store::kString};
   std::string dt_name(dtype_name(ti->dtype));
-  for (Store s : kAll)
+  for (Store s : kAllStores)
     if (s != ty.store && store_count(t, s) != 0)
       return tfail(c, name, off, dt_name + " data stored in " + store_name(s));
   uint64_t expect = 0;
@@ -652,15 +657,38 @@ bool mismatch(Ctx& c, const std::string& where) {
 
 bool read_graph(Ctx& c, const onnx::GraphProto& g, const GraphScan& s, const std::string& prefix);
 
-/// Reads the subgraphs held by the attributes of node `n`.
+bool has_subgraph(const onnx::NodeProto& n) {
+  for (const auto& a : n.attribute())
+    if (a.has_g() || a.graphs_size() > 0) return true;
+  return false;
+}
+
+/// Builds `prefix + part` for a subgraph path, within the name caps.
+bool join_name(Ctx& c, const std::string& prefix, const std::string& part, std::string* out) {
+  uint64_t n = prefix.size() + part.size();
+  if (n > limits::kMaxNameBytes)
+    return fail(c.err, c.file.path(), std::nullopt,
+                "subgraph name path of " + std::to_string(n) + " B exceeds " +
+                    std::to_string(limits::kMaxNameBytes) + " B");
+  if (n > kMaxNameBudget - c.name_bytes)
+    return fail(c.err, c.file.path(), std::nullopt,
+                "subgraph name paths exceed " + human_bytes(kMaxNameBudget) + " in total");
+  c.name_bytes += n;
+  *out = prefix + part;
+  return true;
+}
+
+/// Reads the subgraphs held by the attributes of node `n` (path `label`).
 bool read_node_subgraphs(Ctx& c, const onnx::NodeProto& n, const NodeScan& s, const std::string& label) {
-  if (static_cast<size_t>(n.attribute_size()) != s.attrs.size()) return mismatch(c, label);
+  if (static_cast<size_t>(n.attribute_size()) != s.attrs.size()) return mismatch(c, qname(label));
   for (int j = 0; j < n.attribute_size(); ++j) {
     const onnx::AttributeProto& a = n.attribute(j);
     const AttrScan& as = s.attrs[j];
-    std::string p = label + "/" + a.name();
     if (a.has_g() != static_cast<bool>(as.g) || static_cast<size_t>(a.graphs_size()) != as.graphs.size())
-      return mismatch(c, p);
+      return mismatch(c, qname(label + "/" + a.name()));
+    if (!a.has_g() && a.graphs_size() == 0) continue;
+    std::string p;
+    if (!join_name(c, label, "/" + a.name(), &p)) return false;
     if (a.has_g() && !read_graph(c, a.g(), *as.g, p + "/")) return false;
     for (int k = 0; k < a.graphs_size(); ++k)
       if (!read_graph(c, a.graphs(k), as.graphs[k], p + "[" + std::to_string(k) + "]/")) return false;
@@ -673,8 +701,11 @@ bool read_graph(Ctx& c, const onnx::GraphProto& g, const GraphScan& s, const std
   if (static_cast<size_t>(g.initializer_size()) != s.inits.size() ||
       static_cast<size_t>(g.node_size()) != s.nodes.size())
     return mismatch(c, "graph " + qname(prefix + g.name()));
-  for (int i = 0; i < g.initializer_size(); ++i)
-    if (!read_initializer(c, g.initializer(i), s.inits[i], prefix + g.initializer(i).name())) return false;
+  for (int i = 0; i < g.initializer_size(); ++i) {
+    std::string name = g.initializer(i).name();
+    if (!prefix.empty() && !join_name(c, prefix, name, &name)) return false;
+    if (!read_initializer(c, g.initializer(i), s.inits[i], name)) return false;
+  }
   for (const auto& sp : g.sparse_initializer()) {
     std::string nm = prefix + sp.values().name();
     c.art->findings.push_back(Finding{"onnx-sparse-initializer", "warning", c.file.path(), std::nullopt,
@@ -684,7 +715,11 @@ bool read_graph(Ctx& c, const onnx::GraphProto& g, const GraphScan& s, const std
     const onnx::NodeProto& n = g.node(i);
     std::string op = n.domain().empty() || n.domain() == "ai.onnx" ? n.op_type() : n.domain() + ":" + n.op_type();
     c.op_types.insert(utf8_safe(op));
-    std::string label = prefix + (n.name().empty() ? "node" + std::to_string(i) : n.name());
+    if (static_cast<size_t>(n.attribute_size()) != s.nodes[i].attrs.size())
+      return mismatch(c, "node " + std::to_string(i) + " of graph " + qname(prefix + g.name()));
+    if (!has_subgraph(n)) continue;
+    std::string label;
+    if (!join_name(c, prefix, n.name().empty() ? "node" + std::to_string(i) : n.name(), &label)) return false;
     if (!read_node_subgraphs(c, n, s.nodes[i], label)) return false;
   }
   return true;

@@ -200,6 +200,17 @@ TEST(OnnxRaw, DuplicatedGraphFieldsMerge) {
   EXPECT_EQ(r.bytes.substr(r.idx.tensors[1].offset, 2), "xy");
 }
 
+TEST(OnnxRaw, RawAndTypedTogether) {
+  auto m = base_model();
+  auto* t = add_init(&m, "w", onnx::TensorProto::FLOAT, {1});
+  t->set_raw_data(f32_bytes({1}));
+  t->add_float_data(1);
+  Reading r;
+  r.run(m);
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) + "initializer \"w\": has both raw_data and float_data");
+}
+
 std::string inline_of(const Reading& r, size_t i) {
   const TensorInfo& t = r.idx.tensors.at(i);
   EXPECT_EQ(t.layout, TensorLayout::kInline);
@@ -412,6 +423,20 @@ TEST(OnnxInitializer, SubgraphInitializersArePrefixed) {
   EXPECT_EQ(r.bytes.substr(r.idx.tensors[1].offset, r.idx.tensors[1].length), "zz");
   EXPECT_EQ(r.idx.tensors[2].name, "cond/then_branch/node0/body[0]/k");
   EXPECT_EQ(r.art.metadata["onnx"]["op_types"].dump(), R"(["Add","If","Loop","Relu"])");
+}
+
+TEST(OnnxInitializer, SubgraphNamePathTooLong) {
+  auto m = base_model();
+  auto* n = m.mutable_graph()->add_node();
+  n->set_op_type("If");
+  n->set_name(std::string(70000, 'n'));
+  auto* a = n->add_attribute();
+  a->set_name("then_branch");
+  a->mutable_g()->set_name("t");
+  Reading r;
+  r.run(m);
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.err.str(), r.path + ": subgraph name path of 70000 B exceeds 65536 B");
 }
 
 // ---------------------------------------------------------------------------
