@@ -23,17 +23,17 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr uint64_t kMaxProtobufBytes = INT_MAX;  ///< protobuf's hard 2 GiB message limit
-constexpr int kMaxProtoDepth = 100;              ///< protobuf's default recursion limit
+constexpr uint64_t kMaxProtobufBytes = INT_MAX;  //< protobuf's hard 2 GiB message limit
+constexpr int kMaxProtoDepth = 100;              //< protobuf's default recursion limit
 constexpr uint64_t kMaxExternalFiles = limits::kMaxShards;
-constexpr uint64_t kMaxExternalEntries = 64;     ///< external_data key/value pairs per tensor
-constexpr uint64_t kMaxNameBudget = uint64_t{256} << 20;  ///< bytes of names built for subgraph paths
+constexpr uint64_t kMaxExternalEntries = 64;     //< external_data key/value pairs per tensor
+constexpr uint64_t kMaxNameBudget = uint64_t{256} << 20;  //< bytes of names built for subgraph paths
 
 // ---------------------------------------------------------------------------
 // Protobuf wire-format scanner: finds where raw_data bytes live in the file.
 
-/// One initializer as seen on the wire: where its TensorProto starts and
-/// where its (last) raw_data payload is.
+// One initializer as seen on the wire: where its TensorProto starts and
+// where its (last) raw_data payload is.
 struct RawRef {
   uint64_t tensor_off = 0;
   bool has_raw = false;
@@ -43,7 +43,7 @@ struct RawRef {
 
 struct GraphScan;
 
-/// An AttributeProto's subgraphs: `g` (field 6, merged) and `graphs` (field 11).
+// An AttributeProto's subgraphs: `g` (field 6, merged) and `graphs` (field 11).
 struct AttrScan {
   std::unique_ptr<GraphScan> g;
   std::vector<GraphScan> graphs;
@@ -53,20 +53,20 @@ struct NodeScan {
   std::vector<AttrScan> attrs;
 };
 
-/// A GraphProto's initializers (field 5) and nodes (field 1), in wire order.
+// A GraphProto's initializers (field 5) and nodes (field 1), in wire order.
 struct GraphScan {
   std::vector<RawRef> inits;
   std::vector<NodeScan> nodes;
 };
 
-/// A bounded view of file bytes [pos, end) with absolute offsets.
+// A bounded view of file bytes [pos, end) with absolute offsets.
 struct Cursor {
   const uint8_t* base;
   uint64_t pos;
   uint64_t end;
 };
 
-/// One decoded field header; for wire type 2 the payload is [start, start+len).
+// One decoded field header; for wire type 2 the payload is [start, start+len).
 struct Field {
   uint64_t tag_off = 0;
   uint32_t number = 0;
@@ -102,7 +102,7 @@ bool scan_fail(ScanError* e, uint64_t off, std::string msg) {
 
 bool skip_group(Cursor* c, uint32_t number, int depth, ScanError* e);
 
-/// Reads the next field header and skips or bounds its payload.
+// Reads the next field header and skips or bounds its payload.
 bool next_field(Cursor* c, Field* f, int depth, ScanError* e) {
   f->tag_off = c->pos;
   uint64_t tag = 0;
@@ -123,8 +123,11 @@ bool next_field(Cursor* c, Field* f, int depth, ScanError* e) {
       return true;
     }
     case 2:
-      if (!read_varint(c, &f->len) || f->len > c->end - c->pos)
-        return scan_fail(e, f->tag_off, "protobuf length exceeds the enclosing message");
+      if (!read_varint(c, &f->len)) return scan_fail(e, f->tag_off, "truncated protobuf length");
+      if (f->len > c->end - c->pos)
+        return scan_fail(e, f->tag_off, "protobuf field " + std::to_string(f->number) + " length " +
+                                            std::to_string(f->len) + " B exceeds the " +
+                                            std::to_string(c->end - c->pos) + " B remaining");
       f->start = c->pos;
       c->pos += f->len;
       return true;
@@ -214,7 +217,7 @@ bool scan_graph(Cursor c, int depth, GraphScan* g, ScanError* e) {
   return true;
 }
 
-/// Walks ModelProto; every occurrence of field 7 (graph) merges into `g`.
+// Walks ModelProto; every occurrence of field 7 (graph) merges into `g`.
 bool scan_model(const MappedFile& file, GraphScan* g, ScanError* e) {
   Cursor c{file.data(), 0, file.size()};
   while (c.pos < c.end) {
@@ -228,7 +231,7 @@ bool scan_model(const MappedFile& file, GraphScan* g, ScanError* e) {
 // ---------------------------------------------------------------------------
 // Data types.
 
-/// Which typed TensorProto field carries a type's values, and how many per element.
+// Which typed TensorProto field carries a type's values, and how many per element.
 enum class Store { kFloat, kDouble, kInt32, kInt64, kUint64, kString };
 
 struct OnnxType {
@@ -236,7 +239,7 @@ struct OnnxType {
   const char* onnx_name;
   std::optional<DType> dtype;
   Store store;
-  uint32_t per_elem;  ///< values per element in the typed field (2 for complex)
+  uint32_t per_elem;  //< values per element in the typed field (2 for complex)
 };
 
 constexpr OnnxType kTypes[] = {
@@ -302,8 +305,8 @@ uint64_t store_count(const onnx::TensorProto& t, Store s) {
 // ---------------------------------------------------------------------------
 // JSON helpers.
 
-/// Replaces bytes that are not valid UTF-8 with U+FFFD, so the metadata JSON
-/// can always be serialized (proto2 strings are not validated).
+// Replaces bytes that are not valid UTF-8 with U+FFFD, so the metadata JSON
+// can always be serialized (proto2 strings are not validated).
 std::string utf8_safe(const std::string& s) {
   std::string out;
   out.reserve(s.size());
@@ -399,7 +402,7 @@ struct ExtFile {
   uint64_t size;
 };
 
-/// State shared while walking the model's graphs.
+// State shared while walking the model's graphs.
 struct Ctx {
   Ctx(const MappedFile& f, ModelArtifact* a, TensorIndex* i, Error* e) : file(f), art(a), idx(i), err(e) {}
   const MappedFile& file;
@@ -412,7 +415,7 @@ struct Ctx {
   std::unordered_set<std::string> names;
   std::set<std::string> op_types;
   uint64_t inline_bytes = 0;
-  uint64_t name_bytes = 0;  ///< bytes of subgraph-prefixed names built so far
+  uint64_t name_bytes = 0;  //< bytes of subgraph-prefixed names built so far
 };
 
 std::string qname(const std::string& name) { return "\"" + utf8_safe(name) + "\""; }
@@ -427,7 +430,7 @@ bool tfail(Ctx& c, const std::string& name, std::optional<uint64_t> off, const s
   return fail(c.err, c.file.path(), off, "initializer " + qname(name) + ": " + msg);
 }
 
-/// Strict decimal parse of an external_data offset/length.
+// Strict decimal parse of an external_data offset/length.
 std::optional<uint64_t> parse_u64(const std::string& s) {
   if (s.empty() || s.size() > 20) return std::nullopt;
   uint64_t v = 0;
@@ -440,7 +443,7 @@ std::optional<uint64_t> parse_u64(const std::string& s) {
   return v;
 }
 
-/// Checks that `p` lies inside `dir` (both already canonical).
+// Checks that `p` lies inside `dir` (both already canonical).
 bool inside(const fs::path& dir, const fs::path& p) {
   auto d = dir.begin(), q = p.begin();
   for (; d != dir.end(); ++d, ++q)
@@ -448,7 +451,7 @@ bool inside(const fs::path& dir, const fs::path& p) {
   return q != p.end();
 }
 
-/// Resolves `loc` against the model directory and maps it once; fills `out`.
+// Resolves `loc` against the model directory and maps it once; fills `out`.
 bool open_external(Ctx& c, const std::string& name, uint64_t off, const std::string& loc,
                    ExtFile* out, std::string* path_out) {
   fs::path rel(loc);
@@ -480,7 +483,7 @@ bool open_external(Ctx& c, const std::string& name, uint64_t off, const std::str
   return true;
 }
 
-/// Fills `ti` (kRaw in an external file) from the tensor's external_data entries.
+// Fills `ti` (kRaw in an external file) from the tensor's external_data entries.
 bool read_external(Ctx& c, const onnx::TensorProto& t, const std::string& name, uint64_t off,
                    uint64_t want, TensorInfo* ti) {
   if (ti->dtype == DType::STRING)
@@ -518,7 +521,7 @@ bool read_external(Ctx& c, const onnx::TensorProto& t, const std::string& name, 
   return true;
 }
 
-/// Fills `ti` (kRaw in the .onnx file) from the raw_data the scanner located.
+// Fills `ti` (kRaw in the .onnx file) from the raw_data the scanner located.
 bool read_raw(Ctx& c, const onnx::TensorProto& t, const std::string& name, const RawRef& r,
               uint64_t want, TensorInfo* ti) {
   if (!r.has_raw || r.raw_len != t.raw_data().size())
@@ -545,7 +548,7 @@ void put_le(std::string* out, T v) {
 }
 static_assert(std::endian::native == std::endian::little, "canonical bytes assume a little-endian host");
 
-/// Canonical bytes of the typed field `s` of `t` for `dt` (counts already checked).
+// Canonical bytes of the typed field `s` of `t` for `dt` (counts already checked).
 void materialize(const onnx::TensorProto& t, Store s, DType dt, std::string* out) {
   uint32_t width = dt == DType::I4 || dt == DType::U4 ? 1 : dtype_info(dt).block_bytes;
   switch (s) {
@@ -575,7 +578,7 @@ void materialize(const onnx::TensorProto& t, Store s, DType dt, std::string* out
   }
 }
 
-/// Fills `ti` (kInline) from the typed field that `ty` uses.
+// Fills `ti` (kInline) from the typed field that `ty` uses.
 bool read_typed(Ctx& c, const onnx::TensorProto& t, const std::string& name, uint64_t off,
                 const OnnxType& ty, uint64_t elems, std::optional<uint64_t> want, TensorInfo* ti) {
   std::string dt_name(dtype_name(ti->dtype));
@@ -608,9 +611,8 @@ bool read_typed(Ctx& c, const onnx::TensorProto& t, const std::string& name, uin
   return true;
 }
 
-/// Checks name, dims and type of `t`, then reads its data from wherever it lives.
-bool read_initializer(Ctx& c, const onnx::TensorProto& t, const RawRef& r, const std::string& name) {
-  uint64_t off = r.tensor_off;
+// Checks an initializer's (possibly prefixed) name: present, bounded, unique.
+bool check_name(Ctx& c, const onnx::TensorProto& t, uint64_t off, const std::string& name) {
   if (t.name().empty()) return fail(c.err, c.file.path(), off, "initializer with an empty name");
   if (name.size() > limits::kMaxNameBytes)
     return fail(c.err, c.file.path(), off, "initializer name of " + std::to_string(name.size()) +
@@ -618,34 +620,60 @@ bool read_initializer(Ctx& c, const onnx::TensorProto& t, const RawRef& r, const
   if (c.idx->tensors.size() >= limits::kMaxTensors)
     return fail(c.err, c.file.path(), off, "more than " + count_str(limits::kMaxTensors) + " initializers");
   if (!c.names.insert(name).second) return tfail(c, name, off, "duplicate initializer name");
+  return true;
+}
+
+// Fills ti->shape from dims (non-negative, bounded rank) and returns the element count.
+bool read_shape(Ctx& c, const onnx::TensorProto& t, uint64_t off, TensorInfo* ti, uint64_t* elems) {
   if (static_cast<uint64_t>(t.dims_size()) > limits::kMaxDims)
-    return tfail(c, name, off, "rank " + std::to_string(t.dims_size()) + " exceeds " +
-                                   std::to_string(limits::kMaxDims));
-  TensorInfo ti;
-  ti.name = name;
+    return tfail(c, ti->name, off, "rank " + std::to_string(t.dims_size()) + " exceeds " +
+                                       std::to_string(limits::kMaxDims));
   for (int i = 0; i < t.dims_size(); ++i) {
     if (t.dims(i) < 0)
-      return tfail(c, name, off, "negative dimension " + std::to_string(t.dims(i)) + " at index " +
-                                     std::to_string(i));
-    ti.shape.push_back(static_cast<uint64_t>(t.dims(i)));
+      return tfail(c, ti->name, off, "negative dimension " + std::to_string(t.dims(i)) + " at index " +
+                                         std::to_string(i));
+    ti->shape.push_back(static_cast<uint64_t>(t.dims(i)));
   }
-  auto elems = shape_elems(ti.shape.data(), ti.shape.size());
-  if (!elems) return tfail(c, name, off, "element count of shape " + shape_str(ti.shape) + " overflows");
+  auto n = shape_elems(ti->shape.data(), ti->shape.size());
+  if (!n) return tfail(c, ti->name, off, "element count of shape " + shape_str(ti->shape) + " overflows");
+  *elems = *n;
+  return true;
+}
+
+// Maps data_type to ti->dtype; returns the ONNX type entry or nullptr after failing.
+const OnnxType* read_type(Ctx& c, const onnx::TensorProto& t, uint64_t off, TensorInfo* ti) {
   const OnnxType* ty = onnx_type(t.data_type());
-  if (!ty) return tfail(c, name, off, "unknown data type " + std::to_string(t.data_type()));
-  if (!ty->dtype)
-    return tfail(c, name, off, "unsupported data type " + std::to_string(t.data_type()) + " (" +
-                                   ty->onnx_name + ")");
-  ti.dtype = *ty->dtype;
+  if (!ty) {
+    tfail(c, ti->name, off, "unknown data type " + std::to_string(t.data_type()));
+    return nullptr;
+  }
+  if (!ty->dtype) {
+    tfail(c, ti->name, off, "unsupported data type " + std::to_string(t.data_type()) + " (" + ty->onnx_name + ")");
+    return nullptr;
+  }
+  ti->dtype = *ty->dtype;
+  return ty;
+}
+
+// Checks name, dims and type of `t`, then reads its data from wherever it lives.
+bool read_initializer(Ctx& c, const onnx::TensorProto& t, const RawRef& r, const std::string& name) {
+  uint64_t off = r.tensor_off, elems = 0;
+  if (!check_name(c, t, off, name)) return false;
+  TensorInfo ti;
+  ti.name = name;
+  const OnnxType* ty = nullptr;
+  if (!read_shape(c, t, off, &ti, &elems) || !(ty = read_type(c, t, off, &ti))) return false;
   if (t.has_segment()) return tfail(c, name, off, "segmented tensors are not supported");
-  std::optional<uint64_t> want = dtype_bytes(ti.dtype, *elems);
-  if (!want && ti.dtype != DType::STRING)
-    return tfail(c, name, off, "shape " + shape_str(ti.shape) + " is not a whole number of " +
-                                   std::string(dtype_name(ti.dtype)) + " bytes");
+  std::optional<uint64_t> want = dtype_bytes(ti.dtype, elems);
+  if (!want && ti.dtype != DType::STRING) {
+    bool odd = (ti.dtype == DType::I4 || ti.dtype == DType::U4) && elems % 2 != 0;
+    return tfail(c, name, off, (odd ? "odd element count of packed 4-bit shape " : "byte size of shape ") +
+                                   shape_str(ti.shape) + (odd ? " is not supported" : " overflows"));
+  }
   bool ok = t.data_location() == onnx::TensorProto::EXTERNAL
                 ? read_external(c, t, name, off, want.value_or(0), &ti)
             : t.has_raw_data() ? read_raw(c, t, name, r, want.value_or(0), &ti)
-                               : read_typed(c, t, name, off, *ty, *elems, want, &ti);
+                               : read_typed(c, t, name, off, *ty, elems, want, &ti);
   if (!ok) return false;
   c.idx->tensors.push_back(std::move(ti));
   return true;
@@ -663,7 +691,7 @@ bool has_subgraph(const onnx::NodeProto& n) {
   return false;
 }
 
-/// Builds `prefix + part` for a subgraph path, within the name caps.
+// Builds `prefix + part` for a subgraph path, within the name caps.
 bool join_name(Ctx& c, const std::string& prefix, const std::string& part, std::string* out) {
   uint64_t n = prefix.size() + part.size();
   if (n > limits::kMaxNameBytes)
@@ -678,7 +706,7 @@ bool join_name(Ctx& c, const std::string& prefix, const std::string& part, std::
   return true;
 }
 
-/// Reads the subgraphs held by the attributes of node `n` (path `label`).
+// Reads the subgraphs held by the attributes of node `n` (path `label`).
 bool read_node_subgraphs(Ctx& c, const onnx::NodeProto& n, const NodeScan& s, const std::string& label) {
   if (static_cast<size_t>(n.attribute_size()) != s.attrs.size()) return mismatch(c, qname(label));
   for (int j = 0; j < n.attribute_size(); ++j) {
@@ -696,7 +724,7 @@ bool read_node_subgraphs(Ctx& c, const onnx::NodeProto& n, const NodeScan& s, co
   return true;
 }
 
-/// Reads the initializers of `g` (names prefixed by `prefix`) and its subgraphs.
+// Reads the initializers of `g` (names prefixed by `prefix`) and its subgraphs.
 bool read_graph(Ctx& c, const onnx::GraphProto& g, const GraphScan& s, const std::string& prefix) {
   if (static_cast<size_t>(g.initializer_size()) != s.inits.size() ||
       static_cast<size_t>(g.node_size()) != s.nodes.size())
@@ -742,8 +770,13 @@ bool read_onnx(const MappedFile& file, ModelArtifact* art, TensorIndex* idx, Err
                 "model file " + human_bytes(file.size()) +
                     " exceeds the 2 GiB protobuf limit (larger models must use external data)");
   onnx::ModelProto m;
-  if (!parse_model(file, &m))
+  if (!parse_model(file, &m)) {
+    GraphScan ignored;
+    ScanError se;
+    if (!scan_model(file, &ignored, &se))
+      return fail(err, file.path(), se.offset, "not a valid ONNX ModelProto (" + se.message + ")");
     return fail(err, file.path(), 0, "not a valid ONNX ModelProto (protobuf parse failed)");
+  }
   if (!m.has_ir_version() || !m.has_graph())
     return fail(err, file.path(), 0,
                 std::string("not a valid ONNX ModelProto (no ") + (m.has_ir_version() ? "graph" : "ir_version") + ")");
@@ -772,7 +805,7 @@ bool has_onnx_ext(std::string_view path) {
   return ext == ".onnx";
 }
 
-/// True when `tag` is a ModelProto field number with its declared wire type.
+// True when `tag` is a ModelProto field number with its declared wire type.
 bool model_tag(uint64_t tag) {
   switch (tag >> 3) {
     case 1: case 5: return (tag & 7) == 0;
