@@ -23,11 +23,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr uint64_t kMaxProtobufBytes = INT_MAX;  //< protobuf's hard 2 GiB message limit
-constexpr int kMaxProtoDepth = 100;              //< protobuf's default recursion limit
+constexpr uint64_t kMaxProtobufBytes = INT_MAX;  // protobuf's hard 2 GiB message limit
+constexpr int kMaxProtoDepth = 100;              // protobuf's default recursion limit
 constexpr uint64_t kMaxExternalFiles = limits::kMaxShards;
-constexpr uint64_t kMaxExternalEntries = 64;     //< external_data key/value pairs per tensor
-constexpr uint64_t kMaxNameBudget = uint64_t{256} << 20;  //< bytes of names built for subgraph paths
+constexpr uint64_t kMaxExternalEntries = 64;     // external_data key/value pairs per tensor
+constexpr uint64_t kMaxLocationBytes = 4096;     // PATH_MAX for an external data location
+constexpr uint64_t kMaxNameBudget = uint64_t{256} << 20;  // bytes of names built for subgraph paths
 
 // ---------------------------------------------------------------------------
 // Protobuf wire-format scanner: finds where raw_data bytes live in the file.
@@ -239,7 +240,7 @@ struct OnnxType {
   const char* onnx_name;
   std::optional<DType> dtype;
   Store store;
-  uint32_t per_elem;  //< values per element in the typed field (2 for complex)
+  uint32_t per_elem;  // values per element in the typed field (2 for complex)
 };
 
 constexpr OnnxType kTypes[] = {
@@ -415,7 +416,7 @@ struct Ctx {
   std::unordered_set<std::string> names;
   std::set<std::string> op_types;
   uint64_t inline_bytes = 0;
-  uint64_t name_bytes = 0;  //< bytes of subgraph-prefixed names built so far
+  uint64_t name_bytes = 0;  // bytes of subgraph-prefixed names built so far
 };
 
 std::string qname(const std::string& name) { return "\"" + utf8_safe(name) + "\""; }
@@ -456,6 +457,9 @@ bool open_external(Ctx& c, const std::string& name, uint64_t off, const std::str
                    ExtFile* out, std::string* path_out) {
   fs::path rel(loc);
   if (loc.empty()) return tfail(c, name, off, "external data has no location");
+  if (loc.size() > kMaxLocationBytes)
+    return tfail(c, name, off, "external data location of " + std::to_string(loc.size()) + " B exceeds " +
+                                   std::to_string(kMaxLocationBytes) + " B");
   if (rel.is_absolute() || rel.has_root_name() || rel.has_root_directory())
     return tfail(c, name, off, "external data location " + qname(loc) + " is an absolute path");
   for (const auto& part : rel)

@@ -518,6 +518,7 @@ TEST(OnnxExternal, Malformed) {
       {"a/../../x.bin", "0", "16", "external data location \"a/../../x.bin\" escapes the model directory"},
       {"/etc/passwd", "0", "16", "external data location \"/etc/passwd\" is an absolute path"},
       {"", "0", "16", "external data has no location"},
+      {std::string(5000, 'a'), "0", "16", "external data location of 5000 B exceeds 4096 B"},
       {"w.bin", "40", "16", "external data offset 40 is beyond the end of \"w.bin\" (32 B)"},
       {"w.bin", "24", "16", "external data range 24+16 exceeds \"w.bin\" size 32 B"},
       {"w.bin", "0", "12", "external data length 12 B, expected 16 B for F32 [2, 2]"},
