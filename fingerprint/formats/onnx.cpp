@@ -419,7 +419,7 @@ struct Ctx {
   uint64_t name_bytes = 0;  // bytes of subgraph-prefixed names built so far
 };
 
-std::string qname(const std::string& name) { return "\"" + utf8_safe(name) + "\""; }
+std::string qname(const std::string& name) { return "'" + utf8_safe(name) + "'"; }
 
 std::string shape_str(const std::vector<uint64_t>& shape) {
   std::string s = "[";

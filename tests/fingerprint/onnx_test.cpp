@@ -182,7 +182,7 @@ TEST(OnnxRaw, LengthMismatch) {
   r.run(m);
   ASSERT_FALSE(r.ok);
   uint64_t raw_off = r.bytes.find(std::string(12, '\0'));
-  EXPECT_EQ(r.err.str(), r.prefix(raw_off) + "initializer \"w\": raw_data is 12 B, expected 16 B for F32 [2, 2]");
+  EXPECT_EQ(r.err.str(), r.prefix(raw_off) + "initializer 'w': raw_data is 12 B, expected 16 B for F32 [2, 2]");
 }
 
 TEST(OnnxRaw, DuplicatedGraphFieldsMerge) {
@@ -208,7 +208,7 @@ TEST(OnnxRaw, RawAndTypedTogether) {
   Reading r;
   r.run(m);
   ASSERT_FALSE(r.ok);
-  EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) + "initializer \"w\": has both raw_data and float_data");
+  EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) + "initializer 'w': has both raw_data and float_data");
 }
 
 std::string inline_of(const Reading& r, size_t i) {
@@ -293,7 +293,7 @@ TEST(OnnxTyped, CountMismatch) {
   r.run(m);
   ASSERT_FALSE(r.ok);
   EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) +
-                             "initializer \"w\": float_data has 3 values, expected 4 for F32 [2, 2]");
+                             "initializer 'w': float_data has 3 values, expected 4 for F32 [2, 2]");
 }
 
 TEST(OnnxTyped, WrongField) {
@@ -303,7 +303,7 @@ TEST(OnnxTyped, WrongField) {
   Reading r;
   r.run(m);
   ASSERT_FALSE(r.ok);
-  EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) + "initializer \"w\": F32 data stored in int64_data");
+  EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) + "initializer 'w': F32 data stored in int64_data");
 }
 
 TEST(OnnxTyped, NoDataAtAll) {
@@ -313,7 +313,7 @@ TEST(OnnxTyped, NoDataAtAll) {
   r.run(m);
   ASSERT_FALSE(r.ok);
   EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) +
-                             "initializer \"w\": int64_data has 0 values, expected 3 for I64 [3]");
+                             "initializer 'w': int64_data has 0 values, expected 3 for I64 [3]");
 }
 
 TEST(OnnxInitializer, DuplicateName) {
@@ -324,7 +324,7 @@ TEST(OnnxInitializer, DuplicateName) {
   Reading r;
   r.run(m);
   ASSERT_FALSE(r.ok);
-  EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) + "initializer \"w\": duplicate initializer name");
+  EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) + "initializer 'w': duplicate initializer name");
 }
 
 TEST(OnnxInitializer, NegativeDim) {
@@ -333,7 +333,7 @@ TEST(OnnxInitializer, NegativeDim) {
   Reading r;
   r.run(m);
   ASSERT_FALSE(r.ok);
-  EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) + "initializer \"w\": negative dimension -3 at index 1");
+  EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) + "initializer 'w': negative dimension -3 at index 1");
 }
 
 TEST(OnnxInitializer, OverflowingShape) {
@@ -344,7 +344,7 @@ TEST(OnnxInitializer, OverflowingShape) {
   r.run(m);
   ASSERT_FALSE(r.ok);
   EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) +
-                             "initializer \"w\": element count of shape [1099511627776, 1099511627776] overflows");
+                             "initializer 'w': element count of shape [1099511627776, 1099511627776] overflows");
 }
 
 TEST(OnnxInitializer, ByteSizeOverflowAndOddInt4) {
@@ -355,14 +355,14 @@ TEST(OnnxInitializer, ByteSizeOverflowAndOddInt4) {
   r.run(m);
   ASSERT_FALSE(r.ok);
   EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) +
-                             "initializer \"w\": byte size of shape [4611686018427387904] overflows");
+                             "initializer 'w': byte size of shape [4611686018427387904] overflows");
   auto m2 = base_model();
   auto* t2 = add_init(&m2, "q", 21, {3});  // UINT4
   t2->set_raw_data("ab");
   r.run(m2);
   ASSERT_FALSE(r.ok);
   EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t2)) +
-                             "initializer \"q\": odd element count of packed 4-bit shape [3] is not supported");
+                             "initializer 'q': odd element count of packed 4-bit shape [3] is not supported");
 }
 
 TEST(OnnxInitializer, UnknownAndUnsupportedTypes) {
@@ -380,7 +380,7 @@ TEST(OnnxInitializer, UnknownAndUnsupportedTypes) {
     Reading r;
     r.run(m);
     ASSERT_FALSE(r.ok);
-    EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) + "initializer \"w\": " + c.msg);
+    EXPECT_EQ(r.err.str(), r.prefix(r.init_offset(*t)) + "initializer 'w': " + c.msg);
   }
 }
 
@@ -406,7 +406,7 @@ TEST(OnnxInitializer, SparseInitializerIsAFinding) {
   ASSERT_EQ(r.art.findings.size(), 1u);
   EXPECT_EQ(r.art.findings[0].id, "onnx-sparse-initializer");
   EXPECT_EQ(r.art.findings[0].severity, "warning");
-  EXPECT_EQ(r.art.findings[0].message, "sparse initializer \"sp\" is not read");
+  EXPECT_EQ(r.art.findings[0].message, "sparse initializer 'sp' is not read");
 }
 
 TEST(OnnxInitializer, SubgraphInitializersArePrefixed) {
@@ -514,24 +514,24 @@ TEST(OnnxExternal, Malformed) {
     std::optional<std::string> off, len;
     std::string msg;
   } cases[] = {
-      {"../x.bin", "0", "16", "external data location \"../x.bin\" escapes the model directory"},
-      {"a/../../x.bin", "0", "16", "external data location \"a/../../x.bin\" escapes the model directory"},
-      {"/etc/passwd", "0", "16", "external data location \"/etc/passwd\" is an absolute path"},
+      {"../x.bin", "0", "16", "external data location '../x.bin' escapes the model directory"},
+      {"a/../../x.bin", "0", "16", "external data location 'a/../../x.bin' escapes the model directory"},
+      {"/etc/passwd", "0", "16", "external data location '/etc/passwd' is an absolute path"},
       {"", "0", "16", "external data has no location"},
       {std::string(5000, 'a'), "0", "16", "external data location of 5000 B exceeds 4096 B"},
-      {"w.bin", "40", "16", "external data offset 40 is beyond the end of \"w.bin\" (32 B)"},
-      {"w.bin", "24", "16", "external data range 24+16 exceeds \"w.bin\" size 32 B"},
+      {"w.bin", "40", "16", "external data offset 40 is beyond the end of 'w.bin' (32 B)"},
+      {"w.bin", "24", "16", "external data range 24+16 exceeds 'w.bin' size 32 B"},
       {"w.bin", "0", "12", "external data length 12 B, expected 16 B for F32 [2, 2]"},
       {"w.bin", std::nullopt, std::nullopt, "external data length 32 B, expected 16 B for F32 [2, 2]"},
-      {"w.bin", "-1", "16", "external data offset \"-1\" is not a number"},
-      {"w.bin", "0", "99999999999999999999999", "external data length \"99999999999999999999999\" is not a number"},
-      {"missing.bin", "0", "16", "cannot open external data \"missing.bin\": cannot open: No such file or directory"},
+      {"w.bin", "-1", "16", "external data offset '-1' is not a number"},
+      {"w.bin", "0", "99999999999999999999999", "external data length '99999999999999999999999' is not a number"},
+      {"missing.bin", "0", "16", "cannot open external data 'missing.bin': cannot open: no such file or directory"},
   };
   for (const auto& c : cases) {
     Reading r;
     r.dir.write("w.bin", std::string(32, '\1'));
     std::string got = external_error(r, c.loc, c.off, c.len);
-    EXPECT_EQ(got, "initializer \"w\": " + c.msg) << c.loc;
+    EXPECT_EQ(got, "initializer 'w': " + c.msg) << c.loc;
   }
 }
 
@@ -541,7 +541,7 @@ TEST(OnnxExternal, SymlinkEscapingDirectory) {
   std::string target = outside.write("secret.bin", std::string(16, 's'));
   fs::create_symlink(target, r.dir.path() / "link.bin");
   EXPECT_EQ(external_error(r, "link.bin", "0", "16"),
-            "initializer \"w\": external data location \"link.bin\" escapes the model directory");
+            "initializer 'w': external data location 'link.bin' escapes the model directory");
 }
 
 TEST(OnnxExternal, LargerThanTwoGiB) {
