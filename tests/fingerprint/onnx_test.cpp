@@ -13,6 +13,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "fingerprint/formats/readers.h"
+#include "fingerprint/tensor_digest.h"
 #include "tests/support/test_util.h"
 
 namespace pedigree {
@@ -662,9 +663,9 @@ TEST(OnnxProbe, MagicHintAndNo) {
 }
 
 // ---------------------------------------------------------------------------
-// Every model shipped by Debian's libonnx-testdata.
+// Every model shipped by Debian's libonnx-testdata: it reads and its initializers hash.
 
-TEST(OnnxTestdata, EveryDebianModelReads) {
+TEST(OnnxTestdata, EveryDebianModelReadsAndHashes) {
   const fs::path root = "/usr/share/libonnx-testdata/data";
   std::error_code ec;
   if (!fs::is_directory(root, ec)) GTEST_SKIP() << "libonnx-testdata not installed (" << root << ")";
@@ -688,6 +689,16 @@ TEST(OnnxTestdata, EveryDebianModelReads) {
         EXPECT_EQ(t.inline_data->size(), t.length) << e.path() << " " << t.name;
       }
       ++tensors;
+    }
+    TensorFingerprint fp;
+    ASSERT_TRUE(compute_tensor_fingerprint(art, idx, &fp, &err, 1)) << e.path() << ": " << err.str();
+    ASSERT_EQ(fp.tensors.size(), idx.tensors.size());
+    for (size_t i = 0; i < idx.tensors.size(); ++i) {
+      std::string canonical;
+      ASSERT_TRUE(stream_canonical_bytes(art, idx.tensors[i], [&](const uint8_t* p, size_t n) {
+        canonical.append(reinterpret_cast<const char*>(p), n);
+      }, &err));
+      EXPECT_EQ(to_hex(fp.tensors[i].sha256.data(), 32), test::sha256_hex(canonical)) << e.path();
     }
   }
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
