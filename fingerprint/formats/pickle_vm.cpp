@@ -20,6 +20,7 @@ constexpr uint64_t kMaxStack = uint64_t{1} << 22;   // stack entries plus open M
 constexpr uint64_t kMaxMemo = uint64_t{1} << 22;    // memo entries
 constexpr uint64_t kMaxNodes = uint64_t{1} << 22;   // values created by one program
 constexpr size_t kMaxUnsafeFindings = 256;          // per program; the rest are summarized
+constexpr uint64_t kMaxGlobalBytes = uint64_t{16} << 20;  // module + name bytes of all global references
 
 struct OpInfo {
   uint8_t code;
@@ -291,6 +292,7 @@ class Vm {
   std::vector<NodeId> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, NodeId> memo_;
+  uint64_t global_bytes_ = 0;
 };
 
 bool Vm::fixed(uint64_t n, const char** out) {
@@ -400,6 +402,12 @@ bool Vm::push_container(Kind k, std::vector<NodeId> items) {
 }
 
 bool Vm::push_global(std::string module, std::string gname) {
+  if (module.size() > limits::kMaxNameBytes || gname.size() > limits::kMaxNameBytes)
+    return bad("pickle " + name() + " name of " + human_bytes(std::max(module.size(), gname.size())) +
+               " exceeds limit " + human_bytes(limits::kMaxNameBytes));
+  global_bytes_ += module.size() + gname.size();
+  if (global_bytes_ > kMaxGlobalBytes)
+    return bad("pickle global references exceed " + human_bytes(kMaxGlobalBytes) + " in total");
   if (!valid_utf8(module) || !valid_utf8(gname)) return bad("pickle " + name() + " name is not valid UTF-8");
   NodeId id;
   if (!make(Kind::kGlobal, &id)) return false;

@@ -16,7 +16,9 @@ using pickle::kNoNode;
 using pickle::Node;
 using pickle::NodeId;
 
-constexpr uint64_t kMaxWalkVisits = uint64_t{1} << 24;  // nodes visited while naming tensors
+constexpr uint64_t kMaxWalkVisits = uint64_t{1} << 24;         // nodes visited while naming tensors
+constexpr uint64_t kMaxTotalNameBytes = uint64_t{256} << 20;   // all tensor names together
+constexpr size_t kMaxUnsupportedFindings = 256;                // "unsupported-tensor" warnings
 
 class Walker {
  public:
@@ -36,6 +38,7 @@ class Walker {
   bool int_tuple(const Node& reduce, NodeId id, const std::string& name, const char* what,
                  std::vector<int64_t>* v);
   std::string key_str(NodeId k, size_t index) const;
+  bool child_name(const Node& parent, const std::string& name, NodeId key, size_t index, std::string* out);
 
   const pickle::PickleTree& t_;
   const pickle::PickleSource& src_;
@@ -43,6 +46,8 @@ class Walker {
   std::vector<Finding>* findings_;
   Error* err_;
   uint64_t visits_ = 0;
+  uint64_t name_bytes_ = 0;
+  size_t unsupported_ = 0;
   std::set<std::string> names_;
 };
 
@@ -82,11 +87,21 @@ bool Walker::walk(NodeId id, const std::string& name, uint64_t depth) {
   }
 }
 
+// name + "." + key, refusing names beyond limits::kMaxNameBytes before building them.
+bool Walker::child_name(const Node& parent, const std::string& name, NodeId key, size_t index, std::string* out) {
+  uint64_t klen = key == kNoNode ? 20 : t_.at(key).text.size() + 20;
+  if (name.size() + 1 + klen > limits::kMaxNameBytes)
+    return bad(parent, "pickle object path exceeds " + human_bytes(limits::kMaxNameBytes));
+  *out = join(name, key == kNoNode ? std::to_string(index) : key_str(key, index));
+  return true;
+}
+
 bool Walker::walk_children(const Node& n, const std::string& name, uint64_t depth) {
+  std::string child;
   for (size_t k = 0; k < n.items.size(); ++k)
-    if (!walk(n.items[k], join(name, std::to_string(k)), depth + 1)) return false;
+    if (!child_name(n, name, kNoNode, k, &child) || !walk(n.items[k], child, depth + 1)) return false;
   for (size_t k = 0; k + 1 < n.pairs.size(); k += 2)
-    if (!walk(n.pairs[k + 1], join(name, key_str(n.pairs[k], k / 2)), depth + 1)) return false;
+    if (!child_name(n, name, n.pairs[k], k / 2, &child) || !walk(n.pairs[k + 1], child, depth + 1)) return false;
   return true;
 }
 
@@ -100,6 +115,7 @@ bool Walker::walk_reduce(const Node& n, const std::string& name, uint64_t depth)
         !args->items.empty())
       return walk(args->items[0], name, depth + 1);
     if (g->name.rfind("_rebuild_", 0) == 0) {
+      if (unsupported_++ >= kMaxUnsupportedFindings) return true;
       findings_->push_back({"unsupported-tensor", "warning", src_.path, n.offset,
                             "tensor '" + (name.empty() ? "tensor" : name) + "' uses unsupported " +
                                 g->module + "." + g->name + "; not indexed"});
@@ -194,6 +210,9 @@ bool Walker::tensor(const Node& r, NodeId args_id, const std::string& raw_name) 
   for (int64_t s : size) t.shape.push_back(static_cast<uint64_t>(s));
   if (out_->size() >= limits::kMaxTensors)
     return bad(r, "tensor count exceeds limit " + count_str(limits::kMaxTensors));
+  name_bytes_ += name.size();
+  if (name_bytes_ > kMaxTotalNameBytes)
+    return bad(r, "tensor names exceed " + human_bytes(kMaxTotalNameBytes) + " in total");
   if (!names_.insert(name).second) return bad(r, "duplicate tensor name '" + name + "'");
   out_->push_back(std::move(t));
   return true;

@@ -379,6 +379,23 @@ TEST(PickleVm, MalformedPrograms) {
   EXPECT_EQ(parse_error(H("80 02 29 28 91 71 01 0a 2e")), "p.pkl: offset 0x7: unknown pickle opcode 0xa");
 }
 
+TEST(PickleVm, GlobalNamesAreBounded) {
+  PickleWriter w;
+  w.proto(4).str("m").str(std::string(70000, 'n'));
+  size_t at = w.pos();
+  w.op(0x93).stop();
+  EXPECT_EQ(parse_error(w.bytes()), "p.pkl: offset " + hex_offset(at) + ": pickle STACK_GLOBAL name of 68.4 KiB exceeds limit 64.0 KiB");
+  // One 60 KiB name referenced again and again: the total is capped too.
+  PickleWriter r;
+  r.proto(4).str("m").put(0).str(std::string(60000, 'n')).put(1);
+  for (int i = 0; i < 300; ++i) r.get(0).get(1).op(0x93).op('0');
+  r.stop();
+  PickleTree t;
+  Error err;
+  EXPECT_FALSE(parse(r.bytes(), &t, &err));
+  EXPECT_EQ(err.message, "pickle global references exceed 16.0 MiB in total");
+}
+
 TEST(PickleVm, DeepNestingErrorsCleanly) {
   // 100k nested empty lists appended into each other: [[[[...]]]]
   std::string p = "\x80\x02";

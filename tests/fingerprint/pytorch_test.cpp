@@ -302,6 +302,16 @@ TEST(Pytorch, StorageErrors) {
             "tensor 'w': view ends at element 4294967294 beyond storage of 6 elements (24 B)");
 }
 
+TEST(Pytorch, LongObjectPathsAreRefused) {
+  PickleWriter w;
+  w.proto(2).op('}').str(std::string(40000, 'k')).op('}').str(std::string(40000, 'j'));
+  w.tensor("FloatStorage", "0", 1, 0, {1}, {1}).op('s').op('s').stop();
+  std::string zip = test::build_zip({{"archive/data.pkl", w.bytes()}, {"archive/data/0", std::string(4, '\0')}});
+  size_t dict_at = 3 + 5 + 40000;  // the inner EMPTY_DICT follows PROTO, '}' and the 40000-byte key
+  EXPECT_EQ(read_error(zip), "m.pt: offset " + hex_offset(member_offset(zip, "archive/data.pkl") + dict_at) +
+                                 ": pickle object path exceeds 64.0 KiB");
+}
+
 TEST(Pytorch, ArchiveErrors) {
   EXPECT_EQ(read_error(test::build_zip({{"archive/other", "x"}})),
             "m.pt: zip archive has no <prefix>/data.pkl member (not a torch checkpoint)");
