@@ -116,6 +116,15 @@ TEST(Pickle, GenuineTorch113Legacy) {
   EXPECT_EQ(r.art.metadata["pytorch"]["tensor_count"], 4);
 }
 
+TEST(Pickle, EveryPrefixOfGenuineLegacyFailsCleanly) {
+  std::string full = unhex(kTorch113Legacy);
+  for (size_t n = 0; n < full.size(); ++n) {
+    Read r = read_pkl(full.substr(0, n));
+    EXPECT_FALSE(r.ok) << n;
+    EXPECT_FALSE(r.err.message.empty()) << n;
+  }
+}
+
 TEST(Pickle, BuiltLegacyCheckpoint) {
   std::string head = legacy_header();
   std::string obj = test::state_dict_pickle({{"enc.w", "FloatStorage", "k0", 4, 1, {3}, {1}},

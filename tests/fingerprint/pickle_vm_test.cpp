@@ -396,6 +396,17 @@ TEST(PickleVm, GlobalNamesAreBounded) {
   EXPECT_EQ(err.message, "pickle global references exceed 16.0 MiB in total");
 }
 
+TEST(PickleVm, OpcodeAndStackCaps) {
+  // MARK + POP_MARK pairs create no values; the opcode budget still ends them.
+  std::string ops;
+  ops.reserve((50u << 20) + 2);
+  while (ops.size() < (50u << 20) + 2) ops += "(1";
+  ops += ".";
+  EXPECT_EQ(parse_error(ops), "p.pkl: offset 0x3200000: pickle runs more than 52428800 opcodes");
+  std::string marks((1u << 22) + 1, '(');
+  EXPECT_EQ(parse_error(marks), "p.pkl: offset 0x400000: pickle stack deeper than 2^22");
+}
+
 TEST(PickleVm, DeepNestingErrorsCleanly) {
   // 100k nested empty lists appended into each other: [[[[...]]]]
   std::string p = "\x80\x02";

@@ -146,6 +146,15 @@ TEST(Pytorch, GenuineTorch113Checkpoint) {
                                            "torch.LongStorage", "torch._utils._rebuild_tensor_v2"}));
 }
 
+TEST(Pytorch, EveryPrefixOfGenuineCheckpointFailsCleanly) {
+  std::string full = unhex(kTorch113Zip);
+  for (size_t n = 0; n < full.size(); ++n) {
+    Read r = read_pt(full.substr(0, n));
+    EXPECT_FALSE(r.ok) << n;
+    EXPECT_FALSE(r.err.message.empty()) << n;
+  }
+}
+
 TEST(Pytorch, StateDictNamesAndStoredOffsets) {
   std::string zip = checkpoint(
       {{"model.layers.0.self_attn.q_proj.weight", "FloatStorage", "0", 6, 0, {2, 3}, {3, 1}},
