@@ -5,7 +5,6 @@
 #include "fingerprint/formats/pickle_vm.h"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
@@ -246,7 +245,10 @@ class Vm {
   bool bad(const std::string& msg) const {
     return fail(err_, src_.path, src_.base_offset + op_pos_, msg);
   }
-  std::string name() const { return op_name(op_); }
+  std::string name() const {
+    const char* n = op_name(op_);
+    return n ? n : hex_offset(op_);
+  }
   uint64_t remaining() const { return p_.size() - pos_; }
   bool fixed(uint64_t n, const char** out);
   bool data(uint64_t len, std::string_view* out);
@@ -280,6 +282,7 @@ class Vm {
   bool op_tuple_n(int n);
   bool op_obj();
   bool op_ext(int lenbytes);
+  bool op_persid(bool binary);
   bool dispatch_proto2(bool* handled);
   bool dispatch_text(bool* handled, bool* stop);
 
@@ -629,6 +632,20 @@ bool Vm::op_ext(int lenbytes) {
   return push_scalar(Kind::kExt, static_cast<int64_t>(le_u(a, lenbytes)));
 }
 
+// PERSID takes the id from a text line, BINPERSID from the stack.
+bool Vm::op_persid(bool binary) {
+  NodeId x;
+  if (!binary) {
+    std::string_view s;
+    if (!line(&s) || !push_scalar(Kind::kStr, 0, std::string(s))) return false;
+  }
+  if (!pop(&x)) return false;
+  NodeId id;
+  if (!make(Kind::kPersId, &id)) return false;
+  t_->nodes[id].a = x;
+  return adopt(id, x) && push(id);
+}
+
 // Protocol 2+ opcodes (binary, >= 0x80).
 bool Vm::dispatch_proto2(bool* handled) {
   *handled = true;
@@ -707,18 +724,8 @@ bool Vm::dispatch_text(bool* handled, bool* stop) {
     case 'K': return fixed(1, &a) && push_scalar(Kind::kInt, static_cast<int64_t>(le_u(a, 1)));
     case 'M': return fixed(2, &a) && push_scalar(Kind::kInt, static_cast<int64_t>(le_u(a, 2)));
     case 'N': return push_scalar(Kind::kNone, 0);
-    case 'P': {
-      std::string_view s;
-      if (!line(&s) || !push_scalar(Kind::kStr, 0, std::string(s)) || !pop(&x)) return false;
-      [[fallthrough]];
-    }
-    case 'Q': {
-      if (op_ == 'Q' && !pop(&x)) return false;
-      NodeId id;
-      if (!make(Kind::kPersId, &id)) return false;
-      t_->nodes[id].a = x;
-      return adopt(id, x) && push(id);
-    }
+    case 'P': return op_persid(false);
+    case 'Q': return op_persid(true);
     case 'R': return pop(&y) && pop(&x) && push_reduce(x, y, kNoNode);
     case 'S': return op_string_text();
     case 'T': return op_string(4);
