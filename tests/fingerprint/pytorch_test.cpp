@@ -321,6 +321,20 @@ TEST(Pytorch, LongObjectPathsAreRefused) {
                                  ": pickle object path exceeds 64.0 KiB");
 }
 
+TEST(Pytorch, CyclesAndSharedSubtreesAreBounded) {
+  // A list that contains itself: the walk stops at the nesting limit.
+  std::string cyc = test::build_zip({{"archive/data.pkl", test::PickleWriter().proto(2).op(']').put(0).get(0).op('a').stop().bytes()}});
+  EXPECT_EQ(read_error(cyc), "m.pt: offset " + hex_offset(member_offset(cyc, "archive/data.pkl") + 2) +
+                                 ": pickle object graph nests deeper than 64 levels");
+  // t = (t, t) thirty times: 2^31 paths through 31 nodes.
+  PickleWriter w;
+  w.proto(2).op(']');
+  for (int i = 0; i < 30; ++i) w.op('2').op(0x86);
+  Read r = read_pt(test::build_zip({{"archive/data.pkl", w.stop().bytes()}}));
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.err.message, "pickle object graph needs more than 2^24 visits to walk");
+}
+
 TEST(Pytorch, ArchiveErrors) {
   EXPECT_EQ(read_error(test::build_zip({{"archive/other", "x"}})),
             "m.pt: zip archive has no <prefix>/data.pkl member (not a torch checkpoint)");
