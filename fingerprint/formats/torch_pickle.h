@@ -46,7 +46,7 @@ bool check_view(const TensorRef& t, uint64_t storage_elems, const std::string& p
 /// True when strides are C-contiguous for the shape (size-1 dims ignored).
 bool is_contiguous(const std::vector<uint64_t>& shape, const std::vector<int64_t>& strides);
 
-/// Sets art->metadata["pytorch"]["globals"]-style sorted unique names.
+/// The sorted unique "module.name" of every global reference, as a JSON array.
 nlohmann::json globals_json(const pickle::PickleTree& tree);
 
 }  // namespace pedigree::torchpk
