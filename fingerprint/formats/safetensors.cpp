@@ -180,10 +180,10 @@ struct Entry {
 
 std::optional<DType> safetensors_dtype(std::string_view s) {
   static const std::map<std::string_view, DType> kTypes = {
-      {"F64", DType::F64},   {"F32", DType::F32},   {"F16", DType::F16},
-      {"BF16", DType::BF16}, {"I64", DType::I64},   {"I32", DType::I32},
-      {"I16", DType::I16},   {"I8", DType::I8},     {"U64", DType::U64},
-      {"U32", DType::U32},   {"U16", DType::U16},   {"U8", DType::U8},
+      {"F64", DType::F64},   {"F32", DType::F32},         {"F16", DType::F16},
+      {"BF16", DType::BF16}, {"I64", DType::I64},         {"I32", DType::I32},
+      {"I16", DType::I16},   {"I8", DType::I8},           {"U64", DType::U64},
+      {"U32", DType::U32},   {"U16", DType::U16},         {"U8", DType::U8},
       {"BOOL", DType::BOOL}, {"F8_E4M3", DType::F8_E4M3}, {"F8_E5M2", DType::F8_E5M2},
   };
   auto it = kTypes.find(s);
@@ -266,7 +266,8 @@ bool parse_tensor(const HeaderCtx& c, const std::string& name, const json& v, En
       !parse_offsets(c, where, v, e))
     return false;
   auto elems = shape_elems(t.shape.data(), t.shape.size());
-  if (!elems) return c.fail(where + " shape " + shape_str(t.shape) + " has more than 2^64 elements");
+  if (!elems)
+    return c.fail(where + " shape " + shape_str(t.shape) + " has more than 2^64 elements");
   auto bytes = dtype_bytes(t.dtype, *elems);
   std::string type_shape = std::string(dtype_name(t.dtype)) + " " + shape_str(t.shape);
   if (!bytes) return c.fail(where + " " + type_shape + " needs more than 2^64 bytes");
@@ -354,22 +355,24 @@ bool parse_header_json(const MappedFile& f, uint64_t n, json* header, Error* err
 bool parse_file(const MappedFile& f, Parsed* out, Error* err) {
   const std::string& path = f.path();
   if (f.size() < kSizeField)
-    return fail(err, path, 0, "file is " + std::to_string(f.size()) +
-                                  " bytes, shorter than the 8-byte header size field");
+    return fail(err, path, 0,
+                "file is " + std::to_string(f.size()) +
+                    " bytes, shorter than the 8-byte header size field");
   uint64_t n = read_le64(f.data());
   if (n > limits::kMaxHeaderBytes)
-    return fail(err, path, 0, "header size " + count_str(n) + " bytes exceeds the " +
-                                  human_bytes(limits::kMaxHeaderBytes) + " cap");
+    return fail(err, path, 0,
+                "header size " + count_str(n) + " bytes exceeds the " +
+                    human_bytes(limits::kMaxHeaderBytes) + " cap");
   if (n > f.size() - kSizeField)
-    return fail(err, path, 0, "header size " + std::to_string(n) + " bytes exceeds the " +
-                                  std::to_string(f.size() - kSizeField) +
-                                  " bytes after the size field");
+    return fail(err, path, 0,
+                "header size " + std::to_string(n) + " bytes exceeds the " +
+                    std::to_string(f.size() - kSizeField) + " bytes after the size field");
   json header;
   if (!parse_header_json(f, n, &header, err)) return false;
   if (header.size() > limits::kMaxTensors + 1)
-    return fail(err, path, kSizeField, "header has " + std::to_string(header.size()) +
-                                           " entries, more than the " +
-                                           count_str(limits::kMaxTensors) + " tensor cap");
+    return fail(err, path, kSizeField,
+                "header has " + std::to_string(header.size()) + " entries, more than the " +
+                    count_str(limits::kMaxTensors) + " tensor cap");
   HeaderCtx c{path, kSizeField + n, f.size() - kSizeField - n, err};
   std::vector<Entry> entries;
   entries.reserve(header.size());
@@ -419,8 +422,9 @@ struct Index {
 bool parse_index_json(const MappedFile& f, json* doc, Error* err) {
   const std::string& path = f.path();
   if (f.size() > limits::kMaxHeaderBytes)
-    return fail(err, path, 0, "index is " + human_bytes(f.size()) + ", larger than the " +
-                                  human_bytes(limits::kMaxHeaderBytes) + " cap");
+    return fail(err, path, 0,
+                "index is " + human_bytes(f.size()) + ", larger than the " +
+                    human_bytes(limits::kMaxHeaderBytes) + " cap");
   JsonFailure jf;
   if (!parse_json_strict(f.view(), doc, &jf)) {
     if (jf.dup && jf.dup->depth == 2 && jf.dup->parent == "weight_map")
@@ -449,13 +453,14 @@ bool parse_index(const MappedFile& f, Index* out, Error* err) {
   if (!wm->is_object())
     return fail(err, path, 0, "index weight_map is " + describe(*wm) + ", expected an object");
   if (wm->size() > limits::kMaxTensors)
-    return fail(err, path, 0, "index weight_map has " + std::to_string(wm->size()) +
-                                  " tensors, more than the " + count_str(limits::kMaxTensors) +
-                                  " cap");
+    return fail(err, path, 0,
+                "index weight_map has " + std::to_string(wm->size()) + " tensors, more than the " +
+                    count_str(limits::kMaxTensors) + " cap");
   for (const auto& [name, v] : wm->items()) {
     if (!v.is_string())
-      return fail(err, path, 0, "weight_map entry for tensor " + quote(name) + " is " +
-                                    describe(v) + ", expected a shard file name");
+      return fail(err, path, 0,
+                  "weight_map entry for tensor " + quote(name) + " is " + describe(v) +
+                      ", expected a shard file name");
     out->weight_map.emplace(name, v.get<std::string>());
   }
   return true;
@@ -495,8 +500,9 @@ bool cross_check(const std::string& path, const Index& ix,
     for (const std::string& t : names) {
       auto it = ix.weight_map.find(t);
       if (it == ix.weight_map.end())
-        return fail(err, path, std::nullopt, "tensor " + quote(t) + " in shard " + quote(shard) +
-                                                 " is not listed in weight_map");
+        return fail(
+            err, path, std::nullopt,
+            "tensor " + quote(t) + " in shard " + quote(shard) + " is not listed in weight_map");
       if (it->second != shard)
         return fail(err, path, std::nullopt,
                     "tensor " + quote(t) + " is stored in shard " + quote(shard) +
@@ -505,7 +511,9 @@ bool cross_check(const std::string& path, const Index& ix,
   for (const auto& [t, shard] : ix.weight_map) {
     auto it = found.find(shard);
     if (it == found.end() || !it->second.count(t))
-      return fail(err, path, std::nullopt, "tensor " + quote(t) + " listed in weight_map is missing from shard " + quote(shard));
+      return fail(
+          err, path, std::nullopt,
+          "tensor " + quote(t) + " listed in weight_map is missing from shard " + quote(shard));
   }
   return true;
 }
@@ -520,8 +528,8 @@ void check_total_size(const std::string& path, const json& meta, uint64_t total,
   if (!as_u64(*it, &claimed))
     msg = "index metadata total_size is " + describe(*it) + ", expected an integer";
   else if (claimed != total)
-    msg = "index metadata total_size " + std::to_string(claimed) +
-          " does not match the " + std::to_string(total) + " bytes of tensors in the shards";
+    msg = "index metadata total_size " + std::to_string(claimed) + " does not match the " +
+          std::to_string(total) + " bytes of tensors in the shards";
   if (!msg.empty())
     findings->push_back(
         {"safetensors-index-total-size-mismatch", "warning", path, std::nullopt, msg});
@@ -533,9 +541,9 @@ bool read_shards(const MappedFile& f, const Index& ix, ModelArtifact* art, Tenso
   std::set<std::string> shards;
   for (const auto& [t, shard] : ix.weight_map) shards.insert(shard);
   if (shards.size() > limits::kMaxShards)
-    return fail(err, f.path(), 0, "weight_map names " + std::to_string(shards.size()) +
-                                      " shards, more than the " +
-                                      std::to_string(limits::kMaxShards) + " cap");
+    return fail(err, f.path(), 0,
+                "weight_map names " + std::to_string(shards.size()) + " shards, more than the " +
+                    std::to_string(limits::kMaxShards) + " cap");
   fs::path dir = fs::path(f.path()).parent_path();
   std::map<std::string, std::unordered_set<std::string>> found;
   uint64_t total = 0;
@@ -553,7 +561,8 @@ bool read_shards(const MappedFile& f, const Index& ix, ModelArtifact* art, Tenso
       names.insert(t.name);
       total = sat_add(total, t.length);
     }
-    shard_meta->push_back({{"file", name}, {"metadata", p.metadata}, {"header_bytes", p.header_bytes}});
+    shard_meta->push_back(
+        {{"file", name}, {"metadata", p.metadata}, {"header_bytes", p.header_bytes}});
     commit_file(*shard, &p, art, idx);
   }
   if (!cross_check(f.path(), ix, found, err)) return false;

@@ -82,11 +82,13 @@ std::string error_of(const std::string& bytes) {
 
 TEST(SafetensorsRead, EveryDtype) {
   const std::vector<std::pair<std::string, std::pair<DType, uint64_t>>> types = {
-      {"F64", {DType::F64, 8}},   {"F32", {DType::F32, 4}},   {"F16", {DType::F16, 2}},
-      {"BF16", {DType::BF16, 2}}, {"I64", {DType::I64, 8}},   {"I32", {DType::I32, 4}},
-      {"I16", {DType::I16, 2}},   {"I8", {DType::I8, 1}},     {"U64", {DType::U64, 8}},
-      {"U32", {DType::U32, 4}},   {"U16", {DType::U16, 2}},   {"U8", {DType::U8, 1}},
-      {"BOOL", {DType::BOOL, 1}}, {"F8_E4M3", {DType::F8_E4M3, 1}},
+      {"F64", {DType::F64, 8}},         {"F32", {DType::F32, 4}},
+      {"F16", {DType::F16, 2}},         {"BF16", {DType::BF16, 2}},
+      {"I64", {DType::I64, 8}},         {"I32", {DType::I32, 4}},
+      {"I16", {DType::I16, 2}},         {"I8", {DType::I8, 1}},
+      {"U64", {DType::U64, 8}},         {"U32", {DType::U32, 4}},
+      {"U16", {DType::U16, 2}},         {"U8", {DType::U8, 1}},
+      {"BOOL", {DType::BOOL, 1}},       {"F8_E4M3", {DType::F8_E4M3, 1}},
       {"F8_E5M2", {DType::F8_E5M2, 1}},
   };
   for (const auto& [name, t] : types) {
@@ -134,10 +136,9 @@ TEST(SafetensorsRead, MetadataFilesAndFormat) {
 }
 
 TEST(SafetensorsRead, TensorsOrderedByDataOffset) {
-  std::string header =
-      R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[3,5]},)"
-      R"("b":{"dtype":"U8","shape":[1],"data_offsets":[5,6]},)"
-      R"("c":{"dtype":"U8","shape":[3],"data_offsets":[0,3]}})";
+  std::string header = R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[3,5]},)"
+                       R"("b":{"dtype":"U8","shape":[1],"data_offsets":[5,6]},)"
+                       R"("c":{"dtype":"U8","shape":[3],"data_offsets":[0,3]}})";
   Result r = read_bytes(raw_file(header, "abcdef"));
   ASSERT_TRUE(r.ok) << r.err.str();
   ASSERT_EQ(r.idx.tensors.size(), 3u);
@@ -175,8 +176,9 @@ TEST(SafetensorsProbe, MagicAndHint) {
 // ---- malformed single files -------------------------------------------------
 
 TEST(SafetensorsMalformed, SizeField) {
-  EXPECT_EQ(error_of("abc"),
-            "m.safetensors: offset 0x0: file is 3 bytes, shorter than the 8-byte header size field");
+  EXPECT_EQ(
+      error_of("abc"),
+      "m.safetensors: offset 0x0: file is 3 bytes, shorter than the 8-byte header size field");
   std::string s;
   put_u64(&s, 1000);
   EXPECT_EQ(error_of(s + "{}"),
@@ -287,28 +289,25 @@ TEST(SafetensorsMalformed, DataOffsets) {
 }
 
 TEST(SafetensorsMalformed, OverlappingTensors) {
-  std::string header =
-      R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},)"
-      R"("b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}})";
+  std::string header = R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},)"
+                       R"("b":{"dtype":"U8","shape":[4],"data_offsets":[2,6]}})";
   EXPECT_EQ(error_of(raw_file(header, "abcdef")),
             "m.safetensors: offset " + hex_offset(8 + header.size() + 2) +
                 ": tensor 'b' data_offsets [2, 6) overlap tensor 'a' data_offsets [0, 4)");
   // An empty tensor inside another one shares no bytes with it.
-  std::string empty_inside =
-      R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},)"
-      R"("e":{"dtype":"U8","shape":[0],"data_offsets":[2,2]}})";
+  std::string empty_inside = R"({"a":{"dtype":"U8","shape":[4],"data_offsets":[0,4]},)"
+                             R"("e":{"dtype":"U8","shape":[0],"data_offsets":[2,2]}})";
   EXPECT_EQ(error_of(raw_file(empty_inside, "abcd")), "ok");
 }
 
 TEST(SafetensorsMalformed, DuplicateTensorName) {
-  std::string header =
-      R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
-      R"("w":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})";
+  std::string header = R"({"w":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+                       R"("w":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})";
   EXPECT_EQ(error_of(raw_file(header, "ab")),
             "m.safetensors: offset 0x8: duplicate tensor name 'w'");
-  EXPECT_EQ(error_of(one_tensor(R"({"dtype":"U8","dtype":"I8","shape":[1],"data_offsets":[0,1]})",
-                                "a")),
-            "m.safetensors: offset 0x8: duplicate key 'dtype' inside 't'");
+  EXPECT_EQ(
+      error_of(one_tensor(R"({"dtype":"U8","dtype":"I8","shape":[1],"data_offsets":[0,1]})", "a")),
+      "m.safetensors: offset 0x8: duplicate key 'dtype' inside 't'");
 }
 
 TEST(SafetensorsMalformed, Metadata) {
@@ -412,12 +411,16 @@ TEST(SafetensorsSharded, SymlinkEscapingTheDirectoryIsRejected) {
   json wm = good_map();
   wm["c"] = "link.safetensors";
   std::string index = write_sharded(dir, wm, json::object());
-  std::filesystem::create_symlink(outside.path() / "evil.safetensors", dir.path() / "link.safetensors");
+  std::filesystem::create_symlink(outside.path() / "evil.safetensors",
+                                  dir.path() / "link.safetensors");
   Result r = read_path(index, dir.path().string());
   ASSERT_FALSE(r.ok);
-  std::string target = std::filesystem::weakly_canonical(outside.path() / "evil.safetensors").string();
-  EXPECT_EQ(r.err.str(), index + ": offset 0x0: shard path 'link.safetensors' resolves outside the "
-                                 "index directory (to '" + target + "')");
+  std::string target =
+      std::filesystem::weakly_canonical(outside.path() / "evil.safetensors").string();
+  EXPECT_EQ(r.err.str(), index +
+                             ": offset 0x0: shard path 'link.safetensors' resolves outside the "
+                             "index directory (to '" +
+                             target + "')");
   // A symlink to a file inside the directory is fine.
   std::filesystem::remove(dir.path() / "link.safetensors");
   std::filesystem::create_symlink(dir.path() / "model-00002-of-00002.safetensors",

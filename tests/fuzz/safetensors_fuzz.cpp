@@ -10,7 +10,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace pedigree;
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  for (const char* path : {"fuzz.safetensors", "/nonexistent-pedigree-fuzz/m.safetensors.index.json"}) {
+  for (const char* path :
+       {"fuzz.safetensors", "/nonexistent-pedigree-fuzz/m.safetensors.index.json"}) {
     auto file = MappedFile::from_bytes(path, bytes);
     ModelArtifact art;
     TensorIndex idx;
