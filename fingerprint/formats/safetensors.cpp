@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 constexpr uint64_t kSizeField = 8;
 constexpr std::string_view kIndexSuffix = ".safetensors.index.json";
 constexpr size_t kMaxQuotedChars = 120;
+constexpr size_t kMaxParseErrorChars = 400;
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -37,16 +38,17 @@ uint64_t sat_add(uint64_t a, uint64_t b) {
   return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-/// 'name' with control bytes escaped and long names cut, for error messages.
-std::string quote(std::string_view s) {
-  std::string out = "'";
+/// `s` with control bytes (and, when `ascii`, bytes >= 0x80) as \\xNN,
+/// cut after `max` bytes.
+std::string escape(std::string_view s, bool ascii, size_t max) {
+  std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (i == kMaxQuotedChars) {
+    if (i == max) {
       out += "...";
       break;
     }
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) {
+    if (c < 0x20 || c == 0x7f || (ascii && c >= 0x80)) {
       static const char* hex = "0123456789abcdef";
       out += "\\x";
       out += hex[c >> 4];
@@ -55,8 +57,11 @@ std::string quote(std::string_view s) {
       out += static_cast<char>(c);
     }
   }
-  return out + "'";
+  return out;
 }
+
+/// 'name' escaped for error messages.
+std::string quote(std::string_view s) { return "'" + escape(s, false, kMaxQuotedChars) + "'"; }
 
 /// "a string", "an object", or the number itself, for "is X, expected Y".
 std::string describe(const json& v) {
@@ -110,7 +115,8 @@ std::string parse_error_text(const json::parse_error& e) {
   size_t p = what.find("column ");
   if (p != std::string::npos) p = what.find(": ", p);
   if (p == std::string::npos) p = what.find("] ");
-  return p == std::string::npos ? what : what.substr(p + 2);
+  // The "last read" bytes may be invalid UTF-8: keep the message ASCII.
+  return escape(p == std::string::npos ? what : what.substr(p + 2), true, kMaxParseErrorChars);
 }
 
 /// Parses `text`; rejects duplicate object keys (nlohmann would keep the last)

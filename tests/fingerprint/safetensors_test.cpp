@@ -194,6 +194,10 @@ TEST(SafetensorsMalformed, HeaderNotAJsonObject) {
   EXPECT_EQ(error_of(raw_file("{\"a\": nope}")),
             "m.safetensors: offset 0xf: header not valid JSON: syntax error while parsing value - "
             "invalid literal; last read: '\"a\": no'");
+  EXPECT_EQ(error_of(raw_file("{\"w\xff\": 1}")),
+            "m.safetensors: offset 0xb: header not valid JSON: syntax error while parsing object "
+            "key - invalid string: ill-formed UTF-8 byte; last read: '\"w\\xff'; expected string "
+            "literal");
   EXPECT_EQ(error_of(raw_file("[1, 2]")),
             "m.safetensors: offset 0x8: header is an array, expected a JSON object");
   EXPECT_EQ(error_of(raw_file("\"x\"")),
