@@ -15,9 +15,9 @@ namespace pedigree {
 namespace {
 
 constexpr std::string_view kMagic = "\x93NUMPY";
-/// numpy itself refuses headers over 10000 bytes by default; allow more, but bounded.
+// numpy itself refuses headers over 10000 bytes by default; allow more, but bounded.
 constexpr uint64_t kMaxNpyHeaderBytes = uint64_t{1} << 20;
-/// Items of one tuple, list or dict in the header literal.
+// Items of one tuple, list or dict in the header literal.
 constexpr size_t kMaxLiteralItems = 4096;
 
 std::string quote(std::string_view s) {
@@ -42,7 +42,7 @@ std::string quote(std::string_view s) {
 
 // ---- the Python literal -----------------------------------------------------
 
-/// One parsed Python literal.
+// One parsed Python literal.
 struct PyLit {
   enum class Kind { kStr, kInt, kTrue, kFalse, kNone, kTuple, kList, kDict };
   Kind kind = Kind::kNone;
@@ -76,7 +76,7 @@ std::string kind_name(const PyLit& v) {
   return "a value";
 }
 
-/// A strict recursive-descent parser of the literal subset numpy writes.
+// A strict recursive-descent parser of the literal subset numpy writes.
 class LiteralParser {
  public:
   explicit LiteralParser(std::string_view s) : s_(s) {}
@@ -120,7 +120,7 @@ class LiteralParser {
     return error("unexpected " + quote(s_.substr(i_, 1)));
   }
 
-  /// Items up to `close`; for dicts "key: value" pairs. "(x)" is just x.
+  // Items up to `close`; for dicts "key: value" pairs. "(x)" is just x.
   bool sequence(PyLit* out, PyLit::Kind kind, char close, uint64_t depth) {
     out->kind = kind;
     ++i_;
@@ -231,7 +231,7 @@ class LiteralParser {
 
 // ---- header semantics -------------------------------------------------------
 
-/// Where the header text sits, for error offsets.
+// Where the header text sits, for error offsets.
 struct HeaderCtx {
   const std::string& path;
   uint64_t text_offset;  // absolute offset of the dict text
@@ -291,7 +291,7 @@ bool parse_shape(const HeaderCtx& c, const PyLit& v, NpyArray* out) {
   return true;
 }
 
-/// The values of the three keys, each checked for presence and uniqueness.
+// The values of the three keys, each checked for presence and uniqueness.
 bool dict_fields(const HeaderCtx& c, const PyLit& dict, const PyLit* fields[3]) {
   static const char* kKeys[3] = {"descr", "fortran_order", "shape"};
   if (dict.kind != PyLit::Kind::kDict)
@@ -335,7 +335,7 @@ uint64_t read_le(std::string_view b, size_t off, size_t n) {
   return v;
 }
 
-/// Magic, version and header length; sets *text_start and *text_len.
+// Magic, version and header length; sets *text_start and *text_len.
 bool parse_preamble(std::string_view b, const std::string& path, uint64_t base, NpyArray* out,
                     size_t* text_start, size_t* text_len, Error* err) {
   if (b.substr(0, kMagic.size()) != kMagic.substr(0, std::min(b.size(), kMagic.size())))

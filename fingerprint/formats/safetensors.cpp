@@ -38,8 +38,8 @@ uint64_t sat_add(uint64_t a, uint64_t b) {
   return __builtin_add_overflow(a, b, &r) ? UINT64_MAX : r;
 }
 
-/// `s` with control bytes (and, when `ascii`, bytes >= 0x80) as \\xNN,
-/// cut after `max` bytes.
+// `s` with control bytes (and, when `ascii`, bytes >= 0x80) as \\xNN,
+// cut after `max` bytes.
 std::string escape(std::string_view s, bool ascii, size_t max) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -60,10 +60,10 @@ std::string escape(std::string_view s, bool ascii, size_t max) {
   return out;
 }
 
-/// 'name' escaped for error messages.
+// 'name' escaped for error messages.
 std::string quote(std::string_view s) { return "'" + escape(s, false, kMaxQuotedChars) + "'"; }
 
-/// "a string", "an object", or the number itself, for "is X, expected Y".
+// "a string", "an object", or the number itself, for "is X, expected Y".
 std::string describe(const json& v) {
   if (v.is_number()) return v.dump();
   if (v.is_object() || v.is_array()) return std::string("an ") + v.type_name();
@@ -71,7 +71,7 @@ std::string describe(const json& v) {
   return std::string("a ") + v.type_name();
 }
 
-/// A non-negative JSON integer (nlohmann stores "-0" as signed).
+// A non-negative JSON integer (nlohmann stores "-0" as signed).
 bool as_u64(const json& v, uint64_t* out) {
   if (v.is_number_unsigned()) {
     *out = v.get<uint64_t>();
@@ -109,7 +109,7 @@ struct JsonFailure {
   std::optional<DuplicateKey> dup;
 };
 
-/// The part of a nlohmann parse error after "line L, column C: ".
+// The part of a nlohmann parse error after "line L, column C: ".
 std::string parse_error_text(const json::parse_error& e) {
   std::string what = e.what();
   size_t p = what.find("column ");
@@ -119,8 +119,8 @@ std::string parse_error_text(const json::parse_error& e) {
   return escape(p == std::string::npos ? what : what.substr(p + 2), true, kMaxParseErrorChars);
 }
 
-/// Parses `text`; rejects duplicate object keys (nlohmann would keep the last)
-/// and nesting deeper than limits::kMaxNesting.
+// Parses `text`; rejects duplicate object keys (nlohmann would keep the last)
+// and nesting deeper than limits::kMaxNesting.
 bool parse_json_strict(std::string_view text, json* out, JsonFailure* f) {
   std::vector<std::unordered_set<std::string>> seen;
   std::vector<std::string> last_key;
@@ -169,7 +169,7 @@ bool parse_json_strict(std::string_view text, json* out, JsonFailure* f) {
 
 // ---- one safetensors file --------------------------------------------------
 
-/// What one safetensors file holds.
+// What one safetensors file holds.
 struct Parsed {
   std::vector<TensorInfo> tensors;  // ordered by data offset; `file` still unset
   json metadata = json::object();
@@ -177,7 +177,7 @@ struct Parsed {
   std::vector<Finding> findings;
 };
 
-/// One tensor entry with its buffer-relative range.
+// One tensor entry with its buffer-relative range.
 struct Entry {
   TensorInfo info;
   uint64_t begin = 0;
@@ -197,7 +197,7 @@ std::optional<DType> safetensors_dtype(std::string_view s) {
   return it->second;
 }
 
-/// Shared context for the checks of one file's header.
+// Shared context for the checks of one file's header.
 struct HeaderCtx {
   const std::string& path;
   uint64_t data_start;   // absolute offset of the data buffer
@@ -307,7 +307,7 @@ bool parse_metadata(const HeaderCtx& c, const json& v, json* out) {
   return true;
 }
 
-/// Sorts by data offset, rejects overlaps, reports unreferenced bytes.
+// Sorts by data offset, rejects overlaps, reports unreferenced bytes.
 bool check_layout(const HeaderCtx& c, std::vector<Entry>* entries, std::vector<Finding>* findings) {
   std::sort(entries->begin(), entries->end(), [](const Entry& a, const Entry& b) {
     if (a.begin != b.begin) return a.begin < b.begin;
@@ -357,7 +357,7 @@ bool parse_header_json(const MappedFile& f, uint64_t n, json* header, Error* err
   return fail(err, f.path(), kSizeField + jf.pos, "header " + jf.message);
 }
 
-/// Parses one safetensors file (the single-file format).
+// Parses one safetensors file (the single-file format).
 bool parse_file(const MappedFile& f, Parsed* out, Error* err) {
   const std::string& path = f.path();
   if (f.size() < kSizeField)
@@ -397,7 +397,7 @@ bool parse_file(const MappedFile& f, Parsed* out, Error* err) {
   return true;
 }
 
-/// Registers `f` and moves its tensors and findings into the model.
+// Registers `f` and moves its tensors and findings into the model.
 void commit_file(const MappedFile& f, Parsed* p, ModelArtifact* art, TensorIndex* idx) {
   uint32_t fi = add_artifact_file(art, f, "safetensors");
   for (TensorInfo& t : p->tensors) {
@@ -419,7 +419,7 @@ bool read_single(const MappedFile& f, ModelArtifact* art, TensorIndex* idx, Erro
 
 // ---- sharded: *.safetensors.index.json -------------------------------------
 
-/// The parsed index: tensor -> shard file name, plus its metadata object.
+// The parsed index: tensor -> shard file name, plus its metadata object.
 struct Index {
   std::map<std::string, std::string> weight_map;
   json metadata = json::object();
@@ -472,8 +472,8 @@ bool parse_index(const MappedFile& f, Index* out, Error* err) {
   return true;
 }
 
-/// Checks that `name` is a plain relative path that stays inside `dir`, also
-/// after symlinks are resolved.
+// Checks that `name` is a plain relative path that stays inside `dir`, also
+// after symlinks are resolved.
 bool check_shard_path(const std::string& index_path, const fs::path& dir, const std::string& name,
                       Error* err) {
   std::string where = "shard path " + quote(name);
@@ -498,8 +498,8 @@ bool check_shard_path(const std::string& index_path, const fs::path& dir, const 
   return true;
 }
 
-/// Every tensor of every shard must be listed in weight_map under that shard,
-/// and every weight_map entry must be found in its shard.
+// Every tensor of every shard must be listed in weight_map under that shard,
+// and every weight_map entry must be found in its shard.
 bool cross_check(const std::string& path, const Index& ix,
                  const std::map<std::string, std::unordered_set<std::string>>& found, Error* err) {
   for (const auto& [shard, names] : found)
@@ -524,7 +524,7 @@ bool cross_check(const std::string& path, const Index& ix,
   return true;
 }
 
-/// Compares metadata.total_size (when present) with the tensor bytes read.
+// Compares metadata.total_size (when present) with the tensor bytes read.
 void check_total_size(const std::string& path, const json& meta, uint64_t total,
                       std::vector<Finding>* findings) {
   auto it = meta.find("total_size");
@@ -541,7 +541,7 @@ void check_total_size(const std::string& path, const json& meta, uint64_t total,
         {"safetensors-index-total-size-mismatch", "warning", path, std::nullopt, msg});
 }
 
-/// Reads each shard once, in file name order, into art/idx.
+// Reads each shard once, in file name order, into art/idx.
 bool read_shards(const MappedFile& f, const Index& ix, ModelArtifact* art, TensorIndex* idx,
                  json* shard_meta, Error* err) {
   std::set<std::string> shards;

@@ -12,8 +12,8 @@
 namespace pedigree {
 namespace {
 
-/// An .npy file: the dict literal is padded with spaces and a newline so the
-/// data starts at a multiple of 64, as numpy writes it.
+// An .npy file: the dict literal is padded with spaces and a newline so the
+// data starts at a multiple of 64, as numpy writes it.
 std::string npy_file(const std::string& dict, const std::string& data, int major = 1) {
   size_t len_bytes = major == 1 ? 2 : 4;
   size_t pre = 8 + len_bytes;
@@ -57,7 +57,7 @@ std::string error_of(const std::string& bytes) {
   return r.ok ? "ok" : r.err.str();
 }
 
-/// The error for a version 1.0 file with header `dict` and `data`.
+// The error for a version 1.0 file with header `dict` and `data`.
 std::string dict_error(const std::string& dict, const std::string& data = std::string(64, 'x')) {
   return error_of(npy_file(dict, data));
 }

@@ -15,7 +15,7 @@ using nlohmann::json;
 using test::put_u64;
 using test::TempDir;
 
-/// One tensor to write: its bytes are a counting pattern of the right size.
+// One tensor to write: its bytes are a counting pattern of the right size.
 struct Spec {
   std::string name;
   std::string dtype;
@@ -23,14 +23,14 @@ struct Spec {
   uint64_t elem_bytes;
 };
 
-/// A safetensors file from a header text and a data buffer.
+// A safetensors file from a header text and a data buffer.
 std::string raw_file(const std::string& header, const std::string& data = "") {
   std::string s;
   put_u64(&s, header.size());
   return s + header + data;
 }
 
-/// A valid file holding `specs` back to back, in order.
+// A valid file holding `specs` back to back, in order.
 std::string st_file(const std::vector<Spec>& specs, const json& meta = nullptr) {
   json h = json::object();
   std::string data;
@@ -45,7 +45,7 @@ std::string st_file(const std::vector<Spec>& specs, const json& meta = nullptr) 
   return raw_file(h.dump(), data);
 }
 
-/// A header with one tensor entry given as JSON text.
+// A header with one tensor entry given as JSON text.
 std::string one_tensor(const std::string& entry, const std::string& data = "") {
   return raw_file("{\"t\":" + entry + "}", data);
 }
@@ -74,7 +74,7 @@ Result read_path(const std::string& path, const std::string& root) {
   return r;
 }
 
-/// The rendered error of reading `bytes` ("ok" when it reads).
+// The rendered error of reading `bytes` ("ok" when it reads).
 std::string error_of(const std::string& bytes) {
   Result r = read_bytes(bytes);
   return r.ok ? "ok" : r.err.str();
@@ -326,7 +326,7 @@ TEST(SafetensorsMalformed, Metadata) {
 
 // ---- sharded models ---------------------------------------------------------
 
-/// Writes two shards and their index into `dir`; returns the index path.
+// Writes two shards and their index into `dir`; returns the index path.
 std::string write_sharded(const TempDir& dir, const json& weight_map, const json& meta) {
   dir.write("model-00001-of-00002.safetensors",
             st_file({{"a", "F32", {2}, 4}, {"b", "I8", {3}, 1}}, {{"format", "pt"}}));
@@ -376,7 +376,7 @@ TEST(SafetensorsSharded, TotalSizeMismatchIsAWarning) {
             "index metadata total_size 20 does not match the 19 bytes of tensors in the shards");
 }
 
-/// The error of reading an index whose weight_map is `wm`, with its path prefix stripped.
+// The error of reading an index whose weight_map is `wm`, with its path prefix stripped.
 std::string shard_error(const json& wm, std::string* dir_out = nullptr) {
   TempDir dir;
   std::string index = write_sharded(dir, wm, json::object());
