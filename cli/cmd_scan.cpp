@@ -24,14 +24,15 @@ std::string scan_text(const ModelArtifact& art, const TensorIndex& idx, const Ma
   std::string out = fmt::format("pedigree scan {}\n", art.root);
   out += fmt::format("  verdict    {}\n", flagged ? fmt::format("FLAGGED ({} error finding{})", errors, errors == 1 ? "" : "s")
                                                : std::string("pass (nothing flagged)"));
-  out += fmt::format("  format     {}\n", art.format);
-  out += fmt::format("  weights    {} tensors, {} parameters; {}\n", group_digits(t.tensors),
-                     group_digits(t.parameters), dtype_summary(t));
+  std::string primary = art.metadata.contains("hf") ? art.metadata["hf"].value("primary_format", "") : "";
+  out += fmt::format("  format     {}{}\n", art.format, primary.empty() ? "" : " (" + primary + " weights)");
+  out += fmt::format("  weights    {} tensor{}, {} parameters; {}\n", group_digits(t.tensors),
+                     t.tensors == 1 ? "" : "s", group_digits(t.parameters), dtype_summary(t));
   out += fmt::format("  files      {} ({}), manifest root sha256:{}\n", m.resources.size(),
                      human_bytes(m.total_bytes), to_hex(manifest_root(m.resources)));
   out += fmt::format("  tensors    named root sha256:{}\n", to_hex(fp.named_root.data(), 32));
   out += fmt::format("             content root sha256:{}\n", to_hex(fp.content_root.data(), 32));
-  out += "  findings\n" + (art.findings.empty() ? std::string("  none\n") : findings_text(art));
+  out += art.findings.empty() ? std::string("  findings   none\n") : "  findings\n" + findings_text(art);
   out += "  not evaluated:";
   for (const char* n : kNotEvaluated) out += fmt::format(" {};", n);
   out.back() = '\n';

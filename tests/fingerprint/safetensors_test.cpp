@@ -440,7 +440,7 @@ TEST(SafetensorsSharded, MissingShard) {
   wm["c"] = "model-00003-of-00002.safetensors";
   EXPECT_EQ(shard_error(wm),
             "model.safetensors.index.json: shard 'model-00003-of-00002.safetensors' named by "
-            "weight_map: cannot open: No such file or directory");
+            "weight_map: cannot open: no such file or directory");
 }
 
 TEST(SafetensorsSharded, WeightMapMustAgreeWithShards) {
