@@ -39,7 +39,8 @@ bool member_array(const ZipArchive& zip, const MappedFile& f, const ZipEntry& e,
   if (!parse_npy_header(head, label, 0, a, err)) return false;
   if (a->data_offset > e.size || a->data_length != e.size - a->data_offset)
     return fail(err, label, a->data_offset,
-                "array data of " + human_bytes(a->data_length) + " does not fill the member of " + human_bytes(e.size));
+                "array data of " + human_bytes(a->data_length) + " does not match the " +
+                    human_bytes(e.size - std::min(e.size, a->data_offset)) + " left in the member");
   if (a->big_endian || a->fortran_order)
     return fail(err, label, 0, "compressed big-endian or fortran-order arrays are not supported");
   return true;
