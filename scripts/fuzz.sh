@@ -27,5 +27,5 @@ for t in "${targets[@]}"; do
     echo "fuzz: $name FAILED" >&2
     exit 1
   }
-  grep -E "^#[0-9]+ *DONE" "$scratch/$name.log" | tail -1 | sed "s/^/fuzz: $name: /" >&2 || true
+  grep -E "^Done [0-9]+ runs" "$scratch/$name.log" | tail -1 | sed "s/^/fuzz: $name: /" >&2 || true
 done
