@@ -12,6 +12,26 @@ std::string hex_offset(uint64_t off) {
   return buf;
 }
 
+std::string escape_bytes(std::string_view s, bool ascii_only, size_t max_bytes) {
+  static const char* hx = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i == max_bytes) {
+      out += "...";
+      break;
+    }
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f || (ascii_only && c >= 0x80)) {
+      out += "\\x";
+      out += hx[c >> 4];
+      out += hx[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 std::string Error::str() const {
   std::string out = path;
   if (offset) out += (out.empty() ? "" : ": ") + std::string("offset ") + hex_offset(*offset);

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace pedigree {
 
@@ -33,5 +34,9 @@ std::string count_str(uint64_t n);
 
 /// "0x1f" style offset.
 std::string hex_offset(uint64_t off);
+
+/// `s` for an error message: control bytes and DEL (and, when `ascii_only`,
+/// bytes >= 0x80) as \xNN, cut with "..." after `max_bytes` bytes.
+std::string escape_bytes(std::string_view s, bool ascii_only = true, size_t max_bytes = SIZE_MAX);
 
 }  // namespace pedigree

@@ -3,6 +3,8 @@
 // following OpenSSF Model Signing v1.0 section 5 (see docs/manifest.md).
 #include "fingerprint/manifest.h"
 
+#include "fingerprint/fs_util.h"
+
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -65,12 +67,8 @@ bool walk_dir(Walk* w, const std::string& dir, const std::string& rel_dir, Error
   auto key = std::make_pair(st.st_dev, st.st_ino);
   if (!w->active_dirs.insert(key).second)
     return fail(err, dir, std::nullopt, "symbolic link loop: directory is its own ancestor");
-  std::error_code ec;
   std::vector<std::string> names;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    names.push_back(it->path().filename().string());
-  if (ec) return fail(err, dir, std::nullopt, "cannot list directory: " + ec.message());
-  std::sort(names.begin(), names.end());
+  if (!list_directory_sorted(dir, &names, err)) return false;
   for (const std::string& n : names) {
     std::string rel = rel_dir.empty() ? n : rel_dir + "/" + n;
     if (!visit(w, dir + "/" + n, rel, err)) return false;

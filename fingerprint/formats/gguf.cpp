@@ -117,16 +117,7 @@ std::string sanitize_utf8(std::string_view s) {
 }
 
 /// `s` with non-printable bytes shown as \xNN.
-std::string printable(std::string_view s) {
-  std::string out;
-  for (char ch : s) {
-    auto c = static_cast<uint8_t>(ch);
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "\\x%02x", c);
-    out += (c >= 0x20 && c < 0x7f) ? std::string(1, ch) : std::string(buf);
-  }
-  return out;
-}
+std::string printable(std::string_view s) { return escape_bytes(s, true); }
 
 std::string hex_range(uint64_t start, uint64_t end) {
   return "[" + hex_offset(start) + ", " + hex_offset(end) + ")";

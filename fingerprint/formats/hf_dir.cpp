@@ -15,6 +15,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "fingerprint/formats/limits.h"
+#include "fingerprint/fs_util.h"
 #include "fingerprint/formats/reader.h"
 
 namespace pedigree {
@@ -41,12 +42,8 @@ struct DirFile {
 
 bool walk(const std::string& dir, const std::string& rel, uint64_t depth, std::vector<DirFile>* out, Error* err) {
   if (depth > kMaxDepth) return fail(err, dir, std::nullopt, "directory nesting exceeds " + std::to_string(kMaxDepth));
-  std::error_code ec;
   std::vector<std::string> names;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    names.push_back(it->path().filename().string());
-  if (ec) return fail(err, dir, std::nullopt, "cannot list directory: " + ec.message());
-  std::sort(names.begin(), names.end());
+  if (!list_directory_sorted(dir, &names, err)) return false;
   for (const std::string& n : names) {
     if (n == ".git" || n == ".github" || n == ".cache") continue;
     std::string p = dir + "/" + n, r = rel.empty() ? n : rel + "/" + n;

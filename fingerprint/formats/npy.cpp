@@ -20,25 +20,7 @@ constexpr uint64_t kMaxNpyHeaderBytes = uint64_t{1} << 20;
 // Items of one tuple, list or dict in the header literal.
 constexpr size_t kMaxLiteralItems = 4096;
 
-std::string quote(std::string_view s) {
-  std::string out = "'";
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i == 120) {
-      out += "...";
-      break;
-    }
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c >= 0x7f) {
-      static const char* hex = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "'";
-}
+std::string quote(std::string_view s) { return "'" + escape_bytes(s, true, 120) + "'"; }
 
 // ---- the Python literal -----------------------------------------------------
 

@@ -40,25 +40,7 @@ uint64_t sat_add(uint64_t a, uint64_t b) {
 
 // `s` with control bytes (and, when `ascii`, bytes >= 0x80) as \\xNN,
 // cut after `max` bytes.
-std::string escape(std::string_view s, bool ascii, size_t max) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i == max) {
-      out += "...";
-      break;
-    }
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f || (ascii && c >= 0x80)) {
-      static const char* hex = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
+std::string escape(std::string_view s, bool ascii, size_t max) { return escape_bytes(s, ascii, max); }
 
 // 'name' escaped for error messages.
 std::string quote(std::string_view s) { return "'" + escape(s, false, kMaxQuotedChars) + "'"; }
