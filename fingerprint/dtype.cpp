@@ -56,6 +56,8 @@ std::optional<uint64_t> dtype_bytes(DType t, uint64_t elems) {
 }
 
 std::optional<uint64_t> shape_elems(const uint64_t* dims, size_t n) {
+  for (size_t i = 0; i < n; ++i)
+    if (dims[i] == 0) return 0;  // an empty tensor, whatever its other extents
   uint64_t p = 1;
   for (size_t i = 0; i < n; ++i)
     if (__builtin_mul_overflow(p, dims[i], &p)) return std::nullopt;

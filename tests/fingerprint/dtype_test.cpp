@@ -31,6 +31,8 @@ TEST(DType, ShapeElemsOverflow) {
   uint64_t ok[] = {3, 4, 5};
   EXPECT_EQ(shape_elems(ok, 3), 60u);
   EXPECT_EQ(shape_elems(nullptr, 0), 1u);
+  uint64_t empty[] = {uint64_t{1} << 32, uint64_t{1} << 32, 0};
+  EXPECT_EQ(shape_elems(empty, 3), 0u);
 }
 
 }  // namespace pedigree
