@@ -15,11 +15,11 @@ using json = nlohmann::json;
 
 double round1(double x) { return std::round(x * 10) / 10; }
 
+// Every field scored is a string, an array or an object; other types count as absent.
 bool nonempty(const json* v) {
   if (!v) return false;
   if (v->is_string()) return !v->get<std::string>().empty();
-  if (v->is_array() || v->is_object()) return !v->empty();
-  return !v->is_null();
+  return (v->is_array() || v->is_object()) && !v->empty();
 }
 
 const json* at(const json* o, std::initializer_list<const char*> path) {
