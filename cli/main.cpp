@@ -8,12 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "cli/bom_cli.h"
 #include "cli/cli.h"
 
 namespace pedigree::cli {
 namespace {
 
-const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "help"};
+const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "help"};
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -43,6 +44,9 @@ struct Args {
   ScanArgs scan;
   InspectArgs inspect;
   HashArgs hash;
+  BomArgs bom;
+  BomScoreArgs bom_score;
+  BomDiffArgs bom_diff;
   std::string help_topic;
 };
 
@@ -75,6 +79,35 @@ void add_hash(CLI::App& app, Args& a) {
   c->add_option("-j,--jobs", a.hash.jobs, "Worker threads (default: all cores)");
 }
 
+// `bom PATH` generates; nested subcommands (score, diff) work on BOM files.
+void add_bom(CLI::App& app, Args& a) {
+  CLI::App* c = app.add_subcommand("bom", "Generate a CycloneDX AI-BOM for a model; score or diff AI-BOMs");
+  c->add_option("PATH", a.bom.path, "Model file or directory");
+  c->add_option("-o,--output", a.bom.output, "Write the BOM to FILE (atomically) instead of stdout");
+  c->add_option("--spec-version", a.bom.spec_version, "CycloneDX spec version: 1.6 (default) or 1.7");
+  c->add_option("--name", a.bom.name, "Model name (default: from the model's metadata or path)");
+  c->add_option("--version", a.bom.version, "Model version (default: from the metadata when known)");
+  c->add_option("--purl", a.bom.purl, "Package URL of the model, e.g. pkg:huggingface/ORG/NAME@REVISION");
+  c->add_option("--supplier", a.bom.supplier, "Supplier (organization) of the model");
+  c->add_option("--base-model", a.bom.base_models, "Base model (ORG/NAME[@REV], URL or purl); repeatable")
+      ->allow_extra_args(false);
+  c->add_option("--serial", a.bom.serial, "Serial number urn:uuid:... (default: random v4 UUID)");
+  c->add_option("-j,--jobs", a.bom.jobs, "Worker threads (default: all cores)");
+  CLI::App* s = c->add_subcommand("score", "Completeness score of an AI-BOM per field group, with what is missing");
+  s->add_option("FILE", a.bom_score.file, "CycloneDX JSON BOM")->required();
+  s->add_flag("--json", a.bom_score.json, "Print JSON");
+  CLI::App* d = c->add_subcommand("diff", "What changed between two AI-BOMs (exit 1 when they differ)");
+  d->add_option("A", a.bom_diff.a, "CycloneDX JSON BOM (before)")->required();
+  d->add_option("B", a.bom_diff.b, "CycloneDX JSON BOM (after)")->required();
+  d->add_flag("--json", a.bom_diff.json, "Print JSON");
+}
+
+int dispatch_bom(CLI::App& bom, Args& a) {
+  if (bom.got_subcommand("score")) return run_bom_score(a.bom_score);
+  if (bom.got_subcommand("diff")) return run_bom_diff(a.bom_diff);
+  return run_bom(a.bom);
+}
+
 void add_help(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand("help", "Show help for a command");
   c->add_option("COMMAND", a.help_topic, "Command to describe");
@@ -84,6 +117,7 @@ int dispatch(CLI::App& app, Args& a) {
   if (app.got_subcommand("scan")) return run_scan(a.scan);
   if (app.got_subcommand("inspect")) return run_inspect(a.inspect);
   if (app.got_subcommand("hash")) return run_hash(a.hash);
+  if (app.got_subcommand("bom")) return dispatch_bom(*app.get_subcommand("bom"), a);
   if (app.got_subcommand("help")) {
     if (a.help_topic.empty()) {
       std::fputs(app.help().c_str(), stdout);
@@ -115,6 +149,7 @@ int main(int argc, char** argv) {
   add_scan(app, a);
   add_inspect(app, a);
   add_hash(app, a);
+  add_bom(app, a);
   add_help(app, a);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,45 @@
+// This file implements reading an existing CycloneDX document for `bom score`
+// and `bom diff`: a size- and depth-bounded JSON parse with exact error
+// positions, the few structural checks both need, and finding the model the
+// BOM describes.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "fingerprint/error.h"
+
+namespace pedigree {
+
+/// Largest BOM file read (bytes) and deepest JSON nesting accepted.
+constexpr uint64_t kMaxBomBytes = 64ull << 20;
+constexpr int kMaxBomDepth = 64;
+
+/// Parses `text` as a CycloneDX JSON BOM named `path` (for messages).
+bool parse_bom(std::string_view text, const std::string& path, nlohmann::json* out, Error* err);
+
+/// Reads and parses the BOM file at `path`.
+bool read_bom_file(const std::string& path, nlohmann::json* out, Error* err);
+
+/// The machine-learning-model the BOM describes: metadata.component when it
+/// is one, else the first such component in `components` (depth-first).
+/// Sets `where` to a JSON-path-like location; nullptr when there is none.
+const nlohmann::json* bom_model(const nlohmann::json& bom, std::string* where);
+
+/// Every component of the BOM (metadata.component, components, and their
+/// nested components, depth-first, at most kMaxBomDepth levels).
+std::vector<const nlohmann::json*> bom_components(const nlohmann::json& bom);
+
+/// The string at `key` of object `o`, or "" when absent or not a string.
+std::string json_str(const nlohmann::json* o, const char* key);
+
+/// The array at `key` of object `o`, or nullptr.
+const nlohmann::json* json_array(const nlohmann::json* o, const char* key);
+
+/// The object at `key` of object `o`, or nullptr.
+const nlohmann::json* json_object(const nlohmann::json* o, const char* key);
+
+}  // namespace pedigree
