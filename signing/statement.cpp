@@ -100,8 +100,8 @@ bool parse_subject(const json& subjects, const std::string& path, Statement* out
 // v0.2.0: one subject per file, each with its sha256; the predicate is unused.
 bool parse_legacy(const json& j, const std::string& path, Statement* out, Error* err) {
   out->legacy = true;
+  if (!j.contains("subject") || !j["subject"].is_array()) return bad(err, path, "legacy statement has no subject array");
   const json& subjects = j["subject"];
-  if (!subjects.is_array()) return bad(err, path, "legacy statement has no subject array");
   if (subjects.size() > kMaxSignedResources) return bad(err, path, "more than " + count_str(kMaxSignedResources) + " subjects");
   for (const json& s : subjects) {
     if (!s.is_object() || !s.contains("name") || !s["name"].is_string() || s["name"].get_ref<const std::string&>().empty())

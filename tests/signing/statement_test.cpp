@@ -139,6 +139,10 @@ TEST(SigningStatement, LegacyDigestsPayload) {
   EXPECT_EQ(st.resources[0].name, "f");
   j["subject"][0]["digest"]["sha256"] = "aa";
   EXPECT_EQ(parse_error(j), "model.sig: signed payload: legacy subject f digest is not 32 bytes");
+  // Fuzzer finding: a legacy statement without "subject" read a missing key of a const object (assertion).
+  j.erase("subject");
+  j["subEect"] = json::array();
+  EXPECT_EQ(parse_error(j), "model.sig: signed payload: legacy statement has no subject array");
 }
 
 }  // namespace
