@@ -175,7 +175,9 @@ TEST(SigningBundle, ReadsEveryReferenceFixture) {
               BundleStatus::kOk) << v << ": " << err.str();
     bool cert = std::string(v).find("certificate") != std::string::npos;
     EXPECT_EQ(b.material, cert ? BundleMaterial::kCertificateChain : BundleMaterial::kPublicKey) << v;
-    if (cert) EXPECT_EQ(b.certificates.size(), 2u) << v;
+    if (cert) {
+      EXPECT_EQ(b.certificates.size(), 2u) << v;
+    }
   }
   Bundle b;
   Error err;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 
 #include "signing/keys.h"
 
@@ -23,12 +24,16 @@ std::string make_rsa_key_pem();
 
 /// How to make a test certificate.
 struct CertSpec {
+  CertSpec(std::string cn_, bool ca_ = false, std::string key_usage_ = "critical,digitalSignature",
+           std::string ext_key_usage_ = "", long not_before_days_ = -1, long not_after_days_ = 365)
+      : cn(std::move(cn_)), ca(ca_), key_usage(std::move(key_usage_)), ext_key_usage(std::move(ext_key_usage_)),
+        not_before_days(not_before_days_), not_after_days(not_after_days_) {}
   std::string cn;
-  bool ca = false;
-  std::string key_usage = "critical,digitalSignature";  ///< X509v3 config text; empty for none
-  std::string ext_key_usage;                            ///< e.g. "codeSigning"; empty for none
-  long not_before_days = -1;                            ///< relative to now
-  long not_after_days = 365;
+  bool ca;
+  std::string key_usage;      ///< X509v3 config text; empty for none
+  std::string ext_key_usage;  ///< e.g. "codeSigning"; empty for none
+  long not_before_days;       ///< relative to now
+  long not_after_days;
 };
 
 /// A certificate and its key as PEM.
