@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fingerprint/error.h"
+#include "fingerprint/manifest.h"
 
 namespace pedigree::cli {
 
@@ -56,8 +57,35 @@ struct ScanArgs {
   unsigned jobs = 0;
 };
 
+/// `pedigree sign`: key, optional certificate chain, serialization options in `hash`.
+struct SignArgs {
+  HashArgs hash;  ///< path, serialization options, output (-o) and jobs
+  std::string key;
+  std::string password_file;
+  std::string cert;
+  std::vector<std::string> chain;
+};
+
+/// `pedigree verify`.
+struct VerifyArgs {
+  std::string path;
+  std::string sig;
+  std::string key;
+  std::vector<std::string> cert_root;
+  std::vector<std::string> cert_chain;
+  bool ignore_unsigned_files = false;
+  bool at_signing_time = false;
+  bool json = false;
+  unsigned jobs = 0;
+};
+
+/// Serialization options of `hash` (and `sign`) from the command line.
+bool manifest_options_from_args(const HashArgs& a, ManifestOptions* o, Error* err);
+
 int run_inspect(const InspectArgs& a);
 int run_hash(const HashArgs& a);
 int run_scan(const ScanArgs& a);
+int run_sign(const SignArgs& a);
+int run_verify(const VerifyArgs& a);
 
 }  // namespace pedigree::cli

@@ -10,9 +10,7 @@
 #include "fingerprint/tensor_digest.h"
 
 namespace pedigree::cli {
-namespace {
-
-bool options_from_args(const HashArgs& a, ManifestOptions* o, Error* err) {
+bool manifest_options_from_args(const HashArgs& a, ManifestOptions* o, Error* err) {
   auto alg = algorithm_from_name(a.algorithm);
   if (!alg) return fail(err, "", std::nullopt, "unknown algorithm '" + a.algorithm + "' (sha256 or blake2b)");
   o->algorithm = *alg;
@@ -26,6 +24,8 @@ bool options_from_args(const HashArgs& a, ManifestOptions* o, Error* err) {
   o->jobs = a.jobs;
   return true;
 }
+
+namespace {
 
 nlohmann::json serialization_json(const Manifest& m) {
   nlohmann::json s = {{"method", m.options.method == SerializationMethod::kFiles ? "files" : "shards"},
@@ -65,7 +65,7 @@ std::string hash_text(const Manifest& m, const TensorFingerprint* fp) {
 int run_hash(const HashArgs& a) {
   ManifestOptions opts;
   Error err;
-  if (!options_from_args(a, &opts, &err)) return report_error(err.message);
+  if (!manifest_options_from_args(a, &opts, &err)) return report_error(err.message);
   Manifest m;
   if (!enumerate_model(a.path, opts, &m, &err)) return report_error(err);
   {

@@ -14,7 +14,7 @@
 namespace pedigree::cli {
 namespace {
 
-const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "help"};
+const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "sign", "verify", "help"};
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -47,6 +47,8 @@ struct Args {
   BomArgs bom;
   BomScoreArgs bom_score;
   BomDiffArgs bom_diff;
+  SignArgs sign;
+  VerifyArgs verify;
   std::string help_topic;
 };
 
@@ -108,6 +110,35 @@ int dispatch_bom(CLI::App& bom, Args& a) {
   return run_bom(a.bom);
 }
 
+void add_sign(CLI::App& app, Args& a) {
+  CLI::App* c = app.add_subcommand("sign", "Sign a model into an OpenSSF Model Signing v1.0 bundle (key or certificate)");
+  c->add_option("PATH", a.sign.hash.path, "Model file or directory")->required();
+  c->add_option("--key", a.sign.key, "PEM private key (ECDSA P-256/P-384/P-521; Ed25519 as an extension)")->required();
+  c->add_option("--password-file", a.sign.password_file, "File whose first line decrypts the key (else $PEDIGREE_KEY_PASSWORD)");
+  c->add_option("--cert", a.sign.cert, "PEM signing certificate for the key (certificate method)");
+  c->add_option("--chain", a.sign.chain, "PEM intermediate certificates, leaf's issuer first (repeatable; needs --cert)");
+  c->add_option("-o,--output", a.sign.hash.output, "Bundle file (default: model.sig in the model directory)");
+  c->add_option("--algorithm", a.sign.hash.algorithm, "sha256 (default) or blake2b");
+  c->add_option("--method", a.sign.hash.method, "files (default) or shards");
+  c->add_option("--shard-size", a.sign.hash.shard_size, "Bytes per shard for --method shards (default 1000000000)");
+  c->add_option("--ignore-paths", a.sign.hash.ignore_paths, "Paths relative to the model to leave out (repeatable)");
+  c->add_flag("--allow-symlinks", a.sign.hash.allow_symlinks, "Follow symbolic links instead of refusing them");
+  c->add_option("-j,--jobs", a.sign.hash.jobs, "Worker threads (default: all cores)");
+}
+
+void add_verify(CLI::App& app, Args& a) {
+  CLI::App* c = app.add_subcommand("verify", "Verify a model against an OpenSSF Model Signing bundle (key or certificate)");
+  c->add_option("PATH", a.verify.path, "Model file or directory")->required();
+  c->add_option("--sig", a.verify.sig, "Bundle file (default: model.sig in the model directory)");
+  c->add_option("--key", a.verify.key, "PEM or DER public key (key method)");
+  c->add_option("--cert-root", a.verify.cert_root, "PEM trusted root certificate(s) (certificate method; repeatable)");
+  c->add_option("--cert-chain", a.verify.cert_chain, "PEM intermediate certificates not in the bundle (repeatable)");
+  c->add_flag("--ignore-unsigned-files", a.verify.ignore_unsigned_files, "Accept files on disk that the signature does not list");
+  c->add_flag("--at-signing-time", a.verify.at_signing_time, "Check certificate validity at the leaf's notBefore (reference rule)");
+  c->add_flag("--json", a.verify.json, "Print a JSON result");
+  c->add_option("-j,--jobs", a.verify.jobs, "Worker threads (default: all cores)");
+}
+
 void add_help(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand("help", "Show help for a command");
   c->add_option("COMMAND", a.help_topic, "Command to describe");
@@ -118,6 +149,8 @@ int dispatch(CLI::App& app, Args& a) {
   if (app.got_subcommand("inspect")) return run_inspect(a.inspect);
   if (app.got_subcommand("hash")) return run_hash(a.hash);
   if (app.got_subcommand("bom")) return dispatch_bom(*app.get_subcommand("bom"), a);
+  if (app.got_subcommand("sign")) return run_sign(a.sign);
+  if (app.got_subcommand("verify")) return run_verify(a.verify);
   if (app.got_subcommand("help")) {
     if (a.help_topic.empty()) {
       std::fputs(app.help().c_str(), stdout);
@@ -150,6 +183,8 @@ int main(int argc, char** argv) {
   add_inspect(app, a);
   add_hash(app, a);
   add_bom(app, a);
+  add_sign(app, a);
+  add_verify(app, a);
   add_help(app, a);
   try {
     app.parse(argc, argv);

@@ -1,0 +1,73 @@
+// This file implements `pedigree verify`: check an OpenSSF Model Signing v1.0
+// bundle against a model on disk with a public key or a trusted root
+// certificate. Exit 0 verified, 1 not verified (reason printed), 2 cannot run.
+#include <cstdio>
+#include <fmt/format.h>
+
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "signing/sign.h"
+#include "signing/verify.h"
+
+namespace pedigree::cli {
+namespace {
+
+nlohmann::json result_json(const VerifyArgs& a, const VerifyResult& r) {
+  nlohmann::json j = {{"path", a.path},
+                      {"signature", a.sig},
+                      {"verified", r.status == VerifyStatus::kVerified},
+                      {"method", r.method},
+                      {"key_type", r.key_type},
+                      {"model", r.model_name},
+                      {"resources", r.resources},
+                      {"legacy_v0_2_payload", r.legacy_payload},
+                      {"missing", r.missing},
+                      {"changed", r.changed},
+                      {"unsigned", r.extra},
+                      {"warnings", r.warnings}};
+  if (!r.signer.empty()) j["signer"] = r.signer;
+  if (!r.root_hex.empty()) j["manifest_root"] = "sha256:" + r.root_hex;
+  if (r.status != VerifyStatus::kVerified) j["reason"] = r.reason.str();
+  return j;
+}
+
+std::string result_text(const VerifyArgs& a, const VerifyResult& r) {
+  std::string who = r.method == "key" ? r.key_type + " key" : "certificate " + r.signer + " (" + r.key_type + ")";
+  std::string name = r.model_name.empty() ? a.path : r.model_name;
+  std::string out = fmt::format("verified: {} ({} resources, manifest root sha256:{})\nsigned with: {}\n", name,
+                                r.resources, r.root_hex, who);
+  if (r.legacy_payload) out += "note: legacy v0.2 payload\n";
+  return out;
+}
+
+}  // namespace
+
+int run_verify(const VerifyArgs& a) {
+  VerifyRequest req;
+  req.model_path = a.path;
+  req.bundle_path = a.sig.empty() ? default_signature_path(a.path) : a.sig;
+  req.key_path = a.key;
+  req.root_paths = a.cert_root;
+  req.chain_paths = a.cert_chain;
+  req.ignore_unsigned_files = a.ignore_unsigned_files;
+  req.at_signing_time = a.at_signing_time;
+  req.jobs = a.jobs;
+  if (a.key.empty() == a.cert_root.empty()) return report_error("give either --key or --cert-root");
+  if (!a.cert_chain.empty() && a.cert_root.empty()) return report_error("--cert-chain needs --cert-root");
+  VerifyResult r = verify_model(req);
+  for (const std::string& w : r.warnings) std::fprintf(stderr, "pedigree: warning: %s\n", w.c_str());
+  if (r.status == VerifyStatus::kCannotRun) return report_error(r.reason);
+  VerifyArgs shown = a;
+  shown.sig = req.bundle_path;
+  Error err;
+  std::string text = a.json ? json_text(result_json(shown, r)) : std::string();
+  if (r.status == VerifyStatus::kRejected) {
+    if (a.json) write_output("", text, &err);
+    std::fprintf(stderr, "pedigree: not verified: %s\n", r.reason.str().c_str());
+    return kFlagged;
+  }
+  write_output("", a.json ? text : result_text(shown, r), &err);
+  return kOk;
+}
+
+}  // namespace pedigree::cli
