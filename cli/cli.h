@@ -56,8 +56,15 @@ struct ScanArgs {
   unsigned jobs = 0;
 };
 
+/// `pedigree bom validate FILE [--json]`.
+struct BomValidateArgs {
+  std::string path;
+  bool json = false;
+};
+
 int run_inspect(const InspectArgs& a);
 int run_hash(const HashArgs& a);
 int run_scan(const ScanArgs& a);
+int run_bom_validate(const BomValidateArgs& a);
 
 }  // namespace pedigree::cli

@@ -13,7 +13,7 @@
 namespace pedigree::cli {
 namespace {
 
-const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "help"};
+const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "help"};
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -43,6 +43,7 @@ struct Args {
   ScanArgs scan;
   InspectArgs inspect;
   HashArgs hash;
+  BomValidateArgs bom_validate;
   std::string help_topic;
 };
 
@@ -75,6 +76,18 @@ void add_hash(CLI::App& app, Args& a) {
   c->add_option("-j,--jobs", a.hash.jobs, "Worker threads (default: all cores)");
 }
 
+void add_bom_validate(CLI::App* bom, Args& a) {
+  CLI::App* c = bom->add_subcommand("validate", "Validate a CycloneDX BOM against its specVersion's schema and more");
+  c->add_option("FILE", a.bom_validate.path, "CycloneDX JSON document")->required();
+  c->add_flag("--json", a.bom_validate.json, "Print the result as JSON");
+}
+
+void add_bom(CLI::App& app, Args& a) {
+  CLI::App* bom = app.add_subcommand("bom", "Generate, validate, score and compare CycloneDX AI-BOMs");
+  bom->require_subcommand(0, 1);
+  add_bom_validate(bom, a);
+}
+
 void add_help(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand("help", "Show help for a command");
   c->add_option("COMMAND", a.help_topic, "Command to describe");
@@ -84,6 +97,12 @@ int dispatch(CLI::App& app, Args& a) {
   if (app.got_subcommand("scan")) return run_scan(a.scan);
   if (app.got_subcommand("inspect")) return run_inspect(a.inspect);
   if (app.got_subcommand("hash")) return run_hash(a.hash);
+  if (app.got_subcommand("bom")) {
+    CLI::App* bom = app.get_subcommand("bom");
+    if (bom->got_subcommand("validate")) return run_bom_validate(a.bom_validate);
+    std::fputs(bom->help().c_str(), stderr);
+    return kCannotRun;
+  }
   if (app.got_subcommand("help")) {
     if (a.help_topic.empty()) {
       std::fputs(app.help().c_str(), stdout);
@@ -115,6 +134,7 @@ int main(int argc, char** argv) {
   add_scan(app, a);
   add_inspect(app, a);
   add_hash(app, a);
+  add_bom(app, a);
   add_help(app, a);
   try {
     app.parse(argc, argv);
