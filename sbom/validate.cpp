@@ -325,6 +325,18 @@ std::string value_hint(const json& doc, const std::string& pointer) {
 
 // ---------------------------------------------------------------- pre-checks
 
+bool has_signature(const json& node) {
+  if (node.is_object()) {
+    if (node.contains("signature")) return true;
+    for (const auto& [key, sub] : node.items())
+      if (has_signature(sub)) return true;
+  } else if (node.is_array()) {
+    for (const json& sub : node)
+      if (has_signature(sub)) return true;
+  }
+  return false;
+}
+
 /// Removes every `signature` member (JSF subtree), recording where.
 void strip_signatures(json* node, const std::string& path, std::vector<std::string>* where) {
   if (node->is_object()) {
@@ -587,15 +599,20 @@ bool validate_bom(const nlohmann::json& doc, const std::string& path, BomValidat
                 "/specVersion " + sv->dump() + " is not supported (supported: 1.4, 1.5, 1.6, 1.7)");
   const CompiledSchema* cs = compiled_schema(out->spec_version, err);
   if (!cs) return false;
-  json stripped = doc;
-  strip_signatures(&stripped, "", &out->signatures);
-  if (!check_limits(stripped, "", cs->facts, true, path, err)) return false;
+  // Copy only when there is a signature to take out (bounded memory on big BOMs).
+  json stripped;
+  if (has_signature(doc)) {
+    stripped = doc;
+    strip_signatures(&stripped, "", &out->signatures);
+  }
+  const json& target = out->signatures.empty() ? doc : stripped;
+  if (!check_limits(target, "", cs->facts, true, path, err)) return false;
   try {
-    run_schema(*cs, stripped, out);
+    run_schema(*cs, target, out);
   } catch (const std::exception& e) {
     return fail(err, path, std::nullopt, std::string("schema validation failed: ") + e.what());
   }
-  check_beyond_schema(stripped, out);
+  check_beyond_schema(target, out);
   return true;
 }
 
