@@ -28,10 +28,6 @@ namespace {
 
 using nlohmann::json;
 
-/// Arrays longer than this under a `uniqueItems` property are refused:
-/// valijson compares their items pairwise.
-constexpr size_t kMaxUniqueItems = 10000;
-
 const std::map<std::string, std::string>& schema_files() {
   static const std::map<std::string, std::string> kFiles = {
       {"1.4", "bom-1.4.SNAPSHOT.schema.json"},
@@ -89,13 +85,15 @@ std::string parse_reason(const std::string& what) {
 
 constexpr const char* kPatternKey = "x-pedigree-pattern";
 constexpr const char* kFormatKey = "x-pedigree-format";
+constexpr const char* kUniqueKey = "x-pedigree-unique-items";
 
 bool is_date_format(const json& v) {
   return v.is_string() && (v == "date" || v == "time" || v == "date-time");
 }
 
 /// Renames the `pattern` keywords and the date `format`s valijson would check
-/// with an unbounded std::regex to our own keywords (see PatternConstraint).
+/// with an unbounded std::regex, and `uniqueItems` it would check in quadratic
+/// time, to our own keywords (see PatternConstraint, UniqueConstraint).
 void rename_regex_keywords(json* node) {
   if (node->is_array()) {
     for (json& sub : *node) rename_regex_keywords(&sub);
@@ -109,6 +107,10 @@ void rename_regex_keywords(json* node) {
   if (auto f = node->find("format"); f != node->end() && is_date_format(*f)) {
     (*node)[kFormatKey] = *f;
     node->erase("format");
+  }
+  if (auto u = node->find("uniqueItems"); u != node->end() && u->is_boolean() && u->get<bool>()) {
+    (*node)[kUniqueKey] = *u;
+    node->erase("uniqueItems");
   }
   for (auto& [key, sub] : node->items()) rename_regex_keywords(&sub);
 }
@@ -170,6 +172,78 @@ class PatternConstraint : public valijson::constraints::PolyConstraint {
   bool date_;
 };
 
+/// Canonical text of a value (object members in the adapter's order, which
+/// for nlohmann::json is sorted; numbers by value), for uniqueness.
+void canonical(const valijson::adapters::Adapter& v, std::string* out) {
+  if (v.isObject()) {
+    out->push_back('{');
+    v.applyToObject([&](const std::string& key, const valijson::adapters::Adapter& member) {
+      *out += json(key).dump();
+      out->push_back(':');
+      canonical(member, out);
+      out->push_back(',');
+      return true;
+    });
+    out->push_back('}');
+  } else if (v.isArray()) {
+    out->push_back('[');
+    v.applyToArray([&](const valijson::adapters::Adapter& item) {
+      canonical(item, out);
+      out->push_back(',');
+      return true;
+    });
+    out->push_back(']');
+  } else if (v.isString()) {
+    *out += json(v.getString()).dump();
+  } else if (v.isBool()) {
+    *out += v.getBool() ? "true" : "false";
+  } else if (v.isNull()) {
+    *out += "null";
+  } else if (v.isNumber()) {
+    *out += json(v.getNumber()).dump();
+  }
+}
+
+/// `uniqueItems` by hashing each item's canonical text: linear instead of
+/// valijson's pairwise comparison.
+class UniqueConstraint : public valijson::constraints::PolyConstraint {
+ public:
+  bool validate(const valijson::adapters::Adapter& target, const std::vector<std::string>& context,
+                valijson::ValidationResults* results) const override {
+    if (!target.isArray()) return true;
+    std::unordered_map<std::string, size_t> first;
+    size_t index = 0;
+    bool ok = true;
+    target.applyToArray([&](const valijson::adapters::Adapter& item) {
+      std::string key;
+      canonical(item, &key);
+      auto [it, fresh] = first.emplace(std::move(key), index);
+      if (!fresh) {
+        ok = false;
+        if (results)
+          results->pushError(context, "items #" + std::to_string(it->second) + " and #" + std::to_string(index) +
+                                          " are equal (uniqueItems)");
+      }
+      ++index;
+      return true;
+    });
+    return ok;
+  }
+
+ private:
+  Constraint* cloneInto(void* where) const override { return new (where) UniqueConstraint(*this); }
+  size_t sizeOf() const override { return sizeof(UniqueConstraint); }
+};
+
+/// Builds UniqueConstraints for our renamed `uniqueItems: true`.
+class UniqueBuilder : public valijson::ConstraintBuilder {
+ public:
+  valijson::constraints::Constraint* make(const valijson::adapters::Adapter& value) const override {
+    (void)value;  // only `uniqueItems: true` is renamed
+    return new UniqueConstraint;
+  }
+};
+
 std::shared_ptr<const std::regex> cached_regex(const std::string& pattern) {
   static std::mutex mu;
   static std::map<std::string, std::shared_ptr<const std::regex>> cache;
@@ -214,41 +288,9 @@ const json* find_doc(const std::string& name) {
   return it == schema_docs().end() || it->second.is_discarded() ? nullptr : &it->second;
 }
 
-/// Which instance arrays valijson compares pairwise (uniqueItems), from the schema.
-struct SchemaFacts {
-  std::set<std::string> unique_names;   ///< array properties with uniqueItems
-  std::set<std::string> root_unique;    ///< root properties with uniqueItems
-  std::set<std::string> root_names;     ///< every root property
-};
-
-void collect_facts(const json& node, SchemaFacts* facts) {
-  if (node.is_array()) {
-    for (const json& sub : node) collect_facts(sub, facts);
-    return;
-  }
-  if (!node.is_object()) return;
-  if (auto props = node.find("properties"); props != node.end() && props->is_object()) {
-    for (const auto& [name, sub] : props->items())
-      if (sub.is_object() && sub.value("uniqueItems", false)) facts->unique_names.insert(name);
-  }
-  for (const auto& [key, sub] : node.items()) collect_facts(sub, facts);
-}
-
-SchemaFacts make_facts(const std::string& file) {
-  SchemaFacts facts;
-  if (const json* doc = find_doc(file)) collect_facts(*doc, &facts);
-  if (const json* doc = find_doc(file); doc && doc->contains("properties"))
-    for (const auto& [name, sub] : (*doc)["properties"].items()) {
-      facts.root_names.insert(name);
-      if (sub.is_object() && sub.value("uniqueItems", false)) facts.root_unique.insert(name);
-    }
-  return facts;
-}
-
 /// A compiled schema for one spec version.
 struct CompiledSchema {
   valijson::Schema schema;
-  SchemaFacts facts;
 };
 
 const json* fetch_doc(const std::string& uri) {
@@ -272,12 +314,12 @@ const CompiledSchema* compiled_schema(const std::string& version, Error* err) {
     valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
     parser.addConstraintBuilder(kPatternKey, new PatternBuilder);
     parser.addConstraintBuilder(kFormatKey, new FormatBuilder);
+    parser.addConstraintBuilder(kUniqueKey, new UniqueBuilder);
     valijson::adapters::NlohmannJsonAdapter adapter(*doc);
     parser.populateSchema(adapter, compiled->schema, fetch_doc, free_doc);
   } catch (const std::exception& e) {
     return fail(err, file, std::nullopt, std::string("cannot compile embedded schema: ") + e.what()), nullptr;
   }
-  compiled->facts = make_facts(file);
   return (cache[version] = std::move(compiled)).get();
 }
 
@@ -348,27 +390,6 @@ void strip_signatures(json* node, const std::string& path, std::vector<std::stri
   } else if (node->is_array()) {
     for (size_t i = 0; i < node->size(); ++i) strip_signatures(&(*node)[i], path + "/" + std::to_string(i), where);
   }
-}
-
-/// Refuses arrays too long for valijson's pairwise uniqueness check.
-bool check_limits(const json& node, const std::string& path, const SchemaFacts& facts, bool root,
-                  const std::string& file, Error* err) {
-  if (node.is_array()) {
-    for (size_t i = 0; i < node.size(); ++i)
-      if (!check_limits(node[i], path + "/" + std::to_string(i), facts, false, file, err)) return false;
-    return true;
-  }
-  if (!node.is_object()) return true;
-  for (const auto& [key, sub] : node.items()) {
-    std::string p = path + "/" + escape_token(key);
-    bool unique = root ? facts.root_unique.count(key) > 0 : facts.unique_names.count(key) > 0;
-    if (unique && sub.is_array() && sub.size() > kMaxUniqueItems)
-      return fail(err, file, std::nullopt,
-                  p + ": array of " + std::to_string(sub.size()) + " items exceeds the validator's cap of " +
-                      std::to_string(kMaxUniqueItems) + " unique items");
-    if (!check_limits(sub, p, facts, false, file, err)) return false;
-  }
-  return true;
 }
 
 // ---------------------------------------------------------------- beyond schema
@@ -606,7 +627,6 @@ bool validate_bom(const nlohmann::json& doc, const std::string& path, BomValidat
     strip_signatures(&stripped, "", &out->signatures);
   }
   const json& target = out->signatures.empty() ? doc : stripped;
-  if (!check_limits(target, "", cs->facts, true, path, err)) return false;
   try {
     run_schema(*cs, target, out);
   } catch (const std::exception& e) {
