@@ -120,5 +120,17 @@ TEST(BomValidateCli, UsageErrors) {
   EXPECT_NE(r.err.find("validate"), std::string::npos);
 }
 
+TEST(BomValidateCli, ManPageHasEveryOption) {
+  std::ifstream f(std::string(PEDIGREE_SOURCE_DIR) + "/man/pedigree-bom.1");
+  std::string page((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  ASSERT_NE(page.find(".SH VALIDATE"), std::string::npos);
+  auto r = run_pedigree({"bom", "validate", "--help"});
+  ASSERT_EQ(r.exit_code, 0);
+  for (const std::string opt : {"--json"}) {
+    EXPECT_NE(r.out.find(opt), std::string::npos) << opt;
+    EXPECT_NE(page.find("\\-\\-" + opt.substr(2)), std::string::npos) << opt;
+  }
+}
+
 }  // namespace
 }  // namespace pedigree
