@@ -88,4 +88,12 @@ int run_scan(const ScanArgs& a);
 int run_sign(const SignArgs& a);
 int run_verify(const VerifyArgs& a);
 
+/// `pedigree bom validate FILE [--json]`.
+struct BomValidateArgs {
+  std::string path;
+  bool json = false;
+};
+
+int run_bom_validate(const BomValidateArgs& a);
+
 }  // namespace pedigree::cli

@@ -150,7 +150,7 @@ int run_bom(const BomArgs& a) {
 int run_bom_score(const BomScoreArgs& a) {
   nlohmann::json bom;
   Error err;
-  if (!read_bom_file(a.file, &bom, &err)) return report_error(err);
+  if (!read_bom_document(a.file, &bom, &err)) return report_error(err);
   BomScore s = score_bom(bom);
   std::string text = a.json ? json_text(score_json(s)) : score_text(s, a.file);
   if (!write_output("", text, &err)) return report_error(err);
@@ -160,7 +160,7 @@ int run_bom_score(const BomScoreArgs& a) {
 int run_bom_diff(const BomDiffArgs& a) {
   nlohmann::json x, y;
   Error err;
-  if (!read_bom_file(a.a, &x, &err) || !read_bom_file(a.b, &y, &err)) return report_error(err);
+  if (!read_bom_document(a.a, &x, &err) || !read_bom_document(a.b, &y, &err)) return report_error(err);
   BomDiff d = diff_boms(x, y);
   std::string text = a.json ? json_text(diff_json(d)) : diff_text(d, a.a, a.b);
   if (!write_output("", text, &err)) return report_error(err);

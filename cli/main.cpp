@@ -49,6 +49,7 @@ struct Args {
   BomDiffArgs bom_diff;
   SignArgs sign;
   VerifyArgs verify;
+  BomValidateArgs bom_validate;
   std::string help_topic;
 };
 
@@ -81,7 +82,13 @@ void add_hash(CLI::App& app, Args& a) {
   c->add_option("-j,--jobs", a.hash.jobs, "Worker threads (default: all cores)");
 }
 
-// `bom PATH` generates; nested subcommands (score, diff) work on BOM files.
+void add_bom_validate(CLI::App* bom, Args& a) {
+  CLI::App* c = bom->add_subcommand("validate", "Validate a CycloneDX BOM against its specVersion's schema and more");
+  c->add_option("FILE", a.bom_validate.path, "CycloneDX JSON document")->required();
+  c->add_flag("--json", a.bom_validate.json, "Print the result as JSON");
+}
+
+// `bom PATH` generates; nested subcommands (validate, score, diff) work on BOM files.
 void add_bom(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand("bom", "Generate a CycloneDX AI-BOM for a model; score or diff AI-BOMs");
   c->add_option("PATH", a.bom.path, "Model file or directory");
@@ -102,9 +109,11 @@ void add_bom(CLI::App& app, Args& a) {
   d->add_option("A", a.bom_diff.a, "CycloneDX JSON BOM (before)")->required();
   d->add_option("B", a.bom_diff.b, "CycloneDX JSON BOM (after)")->required();
   d->add_flag("--json", a.bom_diff.json, "Print JSON");
+  add_bom_validate(c, a);
 }
 
 int dispatch_bom(CLI::App& bom, Args& a) {
+  if (bom.got_subcommand("validate")) return run_bom_validate(a.bom_validate);
   if (bom.got_subcommand("score")) return run_bom_score(a.bom_score);
   if (bom.got_subcommand("diff")) return run_bom_diff(a.bom_diff);
   return run_bom(a.bom);

@@ -2,6 +2,8 @@
 // bounded parse, structural checks with precise messages, and navigation.
 #include "sbom/bom_doc.h"
 
+#include "sbom/validate.h"
+
 #include "fingerprint/mapped_file.h"
 
 namespace pedigree {
@@ -9,14 +11,10 @@ namespace {
 using json = nlohmann::json;
 
 // "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..." -> "syntax error ..."
-std::string parse_message(const std::string& what) {
-  size_t colon = what.find(": ");
-  return colon == std::string::npos ? what : what.substr(colon + 2);
-}
 
 bool check_components(const json& list, const std::string& where, const std::string& path, int depth, Error* err) {
   if (!list.is_array()) return fail(err, path, std::nullopt, where + " is not an array");
-  if (depth > kMaxBomDepth) return fail(err, path, std::nullopt, where + " nests deeper than " + std::to_string(kMaxBomDepth));
+  if (depth > kMaxComponentDepth) return fail(err, path, std::nullopt, where + " nests deeper than " + std::to_string(kMaxComponentDepth));
   for (size_t i = 0; i < list.size(); ++i) {
     std::string at = where + "[" + std::to_string(i) + "]";
     if (!list[i].is_object()) return fail(err, path, std::nullopt, at + " is not an object");
@@ -48,7 +46,7 @@ bool check_structure(const json& j, const std::string& path, Error* err) {
 }
 
 void collect(const json& list, int depth, std::vector<const json*>* out) {
-  if (!list.is_array() || depth > kMaxBomDepth) return;
+  if (!list.is_array() || depth > kMaxComponentDepth) return;
   for (const json& c : list) {
     if (!c.is_object()) continue;
     out->push_back(&c);
@@ -58,7 +56,7 @@ void collect(const json& list, int depth, std::vector<const json*>* out) {
 }
 
 const json* find_model(const json& list, const std::string& where, int depth, std::string* at) {
-  if (!list.is_array() || depth > kMaxBomDepth) return nullptr;
+  if (!list.is_array() || depth > kMaxComponentDepth) return nullptr;
   for (size_t i = 0; i < list.size(); ++i) {
     const json& c = list[i];
     std::string here = where + "[" + std::to_string(i) + "]";
@@ -72,30 +70,14 @@ const json* find_model(const json& list, const std::string& where, int depth, st
 
 }  // namespace
 
-bool parse_bom(std::string_view text, const std::string& path, nlohmann::json* out, Error* err) {
-  if (text.size() > kMaxBomBytes)
-    return fail(err, path, std::nullopt,
-                "BOM of " + human_bytes(text.size()) + " exceeds limit " + human_bytes(kMaxBomBytes));
-  bool too_deep = false;
-  json::parser_callback_t cb = [&too_deep](int depth, json::parse_event_t, json&) {
-    if (depth > kMaxBomDepth) too_deep = true;
-    return !too_deep;
-  };
-  try {
-    *out = json::parse(text.begin(), text.end(), cb);
-  } catch (const json::parse_error& e) {
-    return fail(err, path, e.byte ? e.byte - 1 : 0, "invalid JSON: " + parse_message(e.what()));
-  } catch (const std::exception& e) {
-    return fail(err, path, std::nullopt, std::string("invalid JSON: ") + e.what());
-  }
-  if (too_deep) return fail(err, path, std::nullopt, "JSON nests deeper than " + std::to_string(kMaxBomDepth) + " levels");
-  return check_structure(*out, path, err);
+bool parse_bom_document(std::string_view text, const std::string& path, nlohmann::json* out, Error* err) {
+  return parse_bom(text, path, out, err) && check_structure(*out, path, err);
 }
 
-bool read_bom_file(const std::string& path, nlohmann::json* out, Error* err) {
+bool read_bom_document(const std::string& path, nlohmann::json* out, Error* err) {
   auto f = MappedFile::open(path, err);
   if (!f) return false;
-  return parse_bom(f->view(), path, out, err);
+  return parse_bom_document(f->view(), path, out, err);
 }
 
 const nlohmann::json* bom_model(const nlohmann::json& bom, std::string* where) {

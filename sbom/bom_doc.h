@@ -14,15 +14,15 @@
 
 namespace pedigree {
 
-/// Largest BOM file read (bytes) and deepest JSON nesting accepted.
-constexpr uint64_t kMaxBomBytes = 64ull << 20;
-constexpr int kMaxBomDepth = 64;
+/// Deepest component nesting walked in a BOM.
+constexpr int kMaxComponentDepth = 64;
 
-/// Parses `text` as a CycloneDX JSON BOM named `path` (for messages).
-bool parse_bom(std::string_view text, const std::string& path, nlohmann::json* out, Error* err);
+/// Parses `text` with parse_bom() (bounded size and depth, exact positions)
+/// and checks it is a CycloneDX BOM with the structure score and diff need.
+bool parse_bom_document(std::string_view text, const std::string& path, nlohmann::json* out, Error* err);
 
-/// Reads and parses the BOM file at `path`.
-bool read_bom_file(const std::string& path, nlohmann::json* out, Error* err);
+/// Reads the file at `path` and parses it with parse_bom_document().
+bool read_bom_document(const std::string& path, nlohmann::json* out, Error* err);
 
 /// The machine-learning-model the BOM describes: metadata.component when it
 /// is one, else the first such component in `components` (depth-first).
@@ -30,7 +30,7 @@ bool read_bom_file(const std::string& path, nlohmann::json* out, Error* err);
 const nlohmann::json* bom_model(const nlohmann::json& bom, std::string* where);
 
 /// Every component of the BOM (metadata.component, components, and their
-/// nested components, depth-first, at most kMaxBomDepth levels).
+/// nested components, depth-first, at most kMaxComponentDepth levels).
 std::vector<const nlohmann::json*> bom_components(const nlohmann::json& bom);
 
 /// The string at `key` of object `o`, or "" when absent or not a string.

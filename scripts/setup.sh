@@ -30,8 +30,24 @@ install_packages() {
   $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# node and npm fetch the pinned CycloneDX schemas (embedded at build time) and
+# run the independent validator in the tests. A node that is already there
+# (e.g. from another source, with its own npm) is kept.
+install_node() {
+  [[ "${PEDIGREE_SKIP_APT:-0}" == 1 ]] && return 0
+  command -v node >/dev/null && command -v npm >/dev/null && return 0
+  echo "setup: installing nodejs npm" >&2
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+}
+
 build() {
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  local npm_modules
+  npm_modules="$(scripts/npm-deps.sh)"
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DPEDIGREE_NPM_MODULES="$npm_modules" >/dev/null
   cmake --build "$build_dir" -j "$(nproc)"
 }
 
@@ -41,12 +57,14 @@ fuzz_smoke() {
     return 0
   fi
   CXX=clang++ cmake -S . -B "$build_dir-fuzz" -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+    -DPEDIGREE_NPM_MODULES="$(scripts/npm-deps.sh)" \
     -DPEDIGREE_BUILD_FUZZ=ON -DPEDIGREE_BUILD_TESTS=OFF >/dev/null
   cmake --build "$build_dir-fuzz" -j "$(nproc)" >/dev/null
   scripts/fuzz.sh "$build_dir-fuzz" "${PEDIGREE_FUZZ_SECONDS:-15}"
 }
 
 install_packages
+install_node
 case "$mode" in
   build) build ;;
   demo)

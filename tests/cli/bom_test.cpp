@@ -162,7 +162,7 @@ TEST(BomCli, MalformedBomsExitTwo) {
   auto r = run_pedigree({"bom", "score", bad});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "pedigree: error: " + bad +
-                       ": offset 0x1b: invalid JSON: syntax error while parsing object key - unexpected end of input; "
+                       ": offset 0x1b: malformed JSON at line 1, column 28: syntax error while parsing object key - unexpected end of input; "
                        "expected string literal\n");
   r = run_pedigree({"bom", "diff", spdx, spdx});
   EXPECT_EQ(r.exit_code, 2);

@@ -107,8 +107,8 @@ TEST(BomDiff, LlamaVersusQwen) {
   dir += "/fixtures/cyclonedx/manifest-cyber/";
   json a, b;
   Error err;
-  ASSERT_TRUE(read_bom_file(dir + "Llama-3.2-1B-Instruct.json", &a, &err)) << err.str();
-  ASSERT_TRUE(read_bom_file(dir + "Qwen2.5-7B-Instruct.json", &b, &err)) << err.str();
+  ASSERT_TRUE(read_bom_document(dir + "Llama-3.2-1B-Instruct.json", &a, &err)) << err.str();
+  ASSERT_TRUE(read_bom_document(dir + "Qwen2.5-7B-Instruct.json", &b, &err)) << err.str();
   BomDiff d = diff_boms(a, b);
   EXPECT_EQ(d.model_before, "meta-llama/Llama-3.2-1B-Instruct");
   EXPECT_EQ(d.model_after, "Qwen/Qwen2.5-7B-Instruct");

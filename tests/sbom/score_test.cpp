@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "sbom/bom_doc.h"
+#include "sbom/validate.h"
 #include "tests/support/test_util.h"
 
 namespace pedigree {
@@ -108,7 +109,7 @@ TEST(BomScore, ManifestCyberBoms) {
   dir += "/fixtures/cyclonedx/manifest-cyber/";
   json b;
   Error err;
-  ASSERT_TRUE(read_bom_file(dir + "Qwen2.5-7B-Instruct.json", &b, &err)) << err.str();
+  ASSERT_TRUE(read_bom_document(dir + "Qwen2.5-7B-Instruct.json", &b, &err)) << err.str();
   BomScore s = score_bom(b);
   EXPECT_EQ(s.total, 52.0);
   EXPECT_EQ(s.model_name, "Qwen/Qwen2.5-7B-Instruct");
@@ -117,12 +118,12 @@ TEST(BomScore, ManifestCyberBoms) {
   EXPECT_EQ(group_points(s, "integrity"), 0);  // 59 file components, none hashed
   EXPECT_EQ(group_points(s, "provenance"), 15);
   EXPECT_EQ(missing(s, "datasets").front(), "model.modelCard.modelParameters.datasets");
-  ASSERT_TRUE(read_bom_file(dir + "Llama-3.2-1B-Instruct.json", &b, &err)) << err.str();
+  ASSERT_TRUE(read_bom_document(dir + "Llama-3.2-1B-Instruct.json", &b, &err)) << err.str();
   s = score_bom(b);
   EXPECT_EQ(s.total, 41.0);
   EXPECT_EQ(missing(s, "licences"), (std::vector<std::string>{"every licence is an SPDX id or expression"}));
   EXPECT_EQ(missing(s, "provenance"), (std::vector<std::string>{"model.pedigree.ancestors (or pedigree.notes)"}));
-  ASSERT_TRUE(read_bom_file(dir + "FLUX.1-dev.json", &b, &err)) << err.str();
+  ASSERT_TRUE(read_bom_document(dir + "FLUX.1-dev.json", &b, &err)) << err.str();
   s = score_bom(b);
   EXPECT_EQ(s.total, 39.0);
   EXPECT_EQ(missing(s, "model-parameters"),
@@ -134,13 +135,13 @@ TEST(BomScore, ManifestCyberBoms) {
 std::string parse_error(const std::string& text) {
   json out;
   Error err;
-  EXPECT_FALSE(parse_bom(text, "b.json", &out, &err));
+  EXPECT_FALSE(parse_bom_document(text, "b.json", &out, &err));
   return err.str();
 }
 
 TEST(BomScore, MalformedDocuments) {
-  EXPECT_EQ(parse_error(""), "b.json: offset 0x0: invalid JSON: syntax error while parsing value - unexpected end of input; expected '[', '{', or a literal");
-  EXPECT_EQ(parse_error("{\"a\": tru}"), "b.json: offset 0x9: invalid JSON: syntax error while parsing value - invalid literal; last read: '\"a\": tru}'");
+  EXPECT_EQ(parse_error(""), "b.json: offset 0x0: malformed JSON at line 1, column 1: syntax error while parsing value - unexpected end of input; expected '[', '{', or a literal");
+  EXPECT_EQ(parse_error("{\"a\": tru}"), "b.json: offset 0x9: malformed JSON at line 1, column 10: syntax error while parsing value - invalid literal; last read: '\"a\": tru}'");
   EXPECT_EQ(parse_error("[]"), "b.json: not a CycloneDX BOM: the document is not a JSON object");
   EXPECT_EQ(parse_error("{}"), "b.json: not a CycloneDX BOM: no bomFormat");
   EXPECT_EQ(parse_error(R"({"bomFormat":"SPDX"})"), "b.json: not a CycloneDX BOM: bomFormat is \"SPDX\", expected \"CycloneDX\"");
@@ -152,14 +153,15 @@ TEST(BomScore, MalformedDocuments) {
   EXPECT_EQ(parse_error(head + R"("components":[{},3]})"), "b.json: components[1] is not an object");
   EXPECT_EQ(parse_error(head + R"("components":[{"components":[{"components":"x"}]}]})"),
             "b.json: components[0].components[0].components is not an array");
-  EXPECT_EQ(parse_error(std::string(100, '[') + std::string(100, ']')), "b.json: JSON nests deeper than 64 levels");
-  EXPECT_EQ(parse_error(std::string(kMaxBomBytes + 1, ' ')), "b.json: BOM of 64.0 MiB exceeds limit 64.0 MiB");
+  EXPECT_EQ(parse_error(std::string(200, '[') + std::string(200, ']')),
+            "b.json: offset 0x80: nesting deeper than 128 levels at line 1, column 129");
+  EXPECT_EQ(parse_error(std::string(kMaxBomBytes + 1, ' ')), "b.json: document of 64.0 MiB exceeds the 64.0 MiB cap");
 }
 
 TEST(BomScore, ReadMissingFile) {
   json out;
   Error err;
-  EXPECT_FALSE(read_bom_file("/nonexistent/bom.json", &out, &err));
+  EXPECT_FALSE(read_bom_document("/nonexistent/bom.json", &out, &err));
   EXPECT_EQ(err.str(), "/nonexistent/bom.json: cannot open: no such file or directory");
 }
 
