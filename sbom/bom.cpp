@@ -554,8 +554,13 @@ bool model_component(const BomInputs& in, const BomOptions& o, const Sources& s,
   json anc;
   if (!ancestors(s, o, &anc, err)) return false;
   if (!anc.empty()) c["pedigree"] = {{"ancestors", anc}};
+  // Every model component carries a model card (bom validate requires one);
+  // when the files say nothing, the card says so instead of guessing.
   json card = model_card(s, data);
-  if (!card.empty()) c["modelCard"] = card;
+  if (card.empty())
+    card = {{"properties", json::array({{{"name", "pedigree:model-card"},
+                                         {"value", "no model-card metadata found in the model files"}}})}};
+  c["modelCard"] = card;
   std::vector<std::string> t = tags(s);
   if (!t.empty()) c["tags"] = t;
   c["properties"] = properties_json(fingerprint_properties(in, s));

@@ -170,9 +170,12 @@ TEST(BomGenerate, LicenceIdOnlyWhenInSpdxListExactly) {
 TEST(BomGenerate, NothingInventedWhenMetadataIsAbsent) {
   Fixture f;
   json m = model(f.build());
-  for (const char* k : {"licenses", "externalReferences", "pedigree", "modelCard", "version", "supplier", "tags",
+  for (const char* k : {"licenses", "externalReferences", "pedigree", "version", "supplier", "tags",
                         "description", "authors", "group"})
     EXPECT_FALSE(m.contains(k)) << k;
+  // The card is present (bom validate requires one) but only says it has no source.
+  EXPECT_EQ(m["modelCard"], json::parse(R"({"properties":[{"name":"pedigree:model-card",
+            "value":"no model-card metadata found in the model files"}]})"));
   EXPECT_EQ(f.build()["components"], json::array());
 }
 
