@@ -58,6 +58,14 @@ TEST(BomCli, GoldenGgufF16Spec17WithOptions) {
                "tinyllama-f16.gguf.1.7.cdx.json");
 }
 
+TEST(BomCli, GoldenHfDirectory) { check_golden("tinyllama-hf", {}, "tinyllama-hf.cdx.json"); }
+
+TEST(BomCli, GoldenOnnxExternalData) {
+  check_golden("tinyllama-onnx-external/tinyllama.onnx", {}, "tinyllama-onnx-external.cdx.json");
+}
+
+TEST(BomCli, GoldenPytorch) { check_golden("tinyllama/tinyllama.pt", {}, "tinyllama.pt.cdx.json"); }
+
 TEST(BomCli, GoldenFacts) {
   Epoch e("0");
   auto r = run_pedigree({"bom", test::samples_dir() + "/tinyllama-gguf/tinyllama-f32.gguf", "--serial", kSerial});
