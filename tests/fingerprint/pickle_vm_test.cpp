@@ -12,11 +12,7 @@ namespace {
 
 using test::PickleWriter;
 
-std::string unhex(std::string_view h) {
-  std::string out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<char>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
-  return out;
-}
+using test::unhex;
 
 bool parse(std::string_view bytes, PickleTree* t, Error* err, uint64_t base = 0) {
   return read_pickle(bytes, PickleSource{"p.pkl", base}, t, nullptr, err);

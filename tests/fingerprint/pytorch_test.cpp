@@ -16,11 +16,7 @@ using test::PickleWriter;
 using test::TensorSpec;
 using test::ZipMember;
 
-std::string unhex(std::string_view h) {
-  std::string out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<char>(std::stoi(std::string(h.substr(i, 2)), nullptr, 16)));
-  return out;
-}
+using test::unhex;
 
 // Produced with Debian python3-torch 1.13 (/usr/bin/python3):
 //   import torch, collections

@@ -43,6 +43,9 @@ std::string samples_dir();
 void put_u32(std::string* s, uint32_t v);
 void put_u64(std::string* s, uint64_t v);
 
+/// Bytes from a hex string (fixtures embedded as hex in test sources).
+std::string unhex(std::string_view hex);
+
 /// Hex SHA-256 of bytes (via OpenSSL), for expected values.
 std::string sha256_hex(std::string_view bytes);
 
