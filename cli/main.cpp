@@ -10,11 +10,12 @@
 
 #include "cli/bom_cli.h"
 #include "cli/cli.h"
+#include "cli/lineage_cli.h"
 
 namespace pedigree::cli {
 namespace {
 
-const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "help"};
+const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "lineage", "help"};
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -47,6 +48,7 @@ struct Args {
   BomArgs bom;
   BomScoreArgs bom_score;
   BomDiffArgs bom_diff;
+  LineageArgs lineage;
   std::string help_topic;
 };
 
@@ -108,6 +110,15 @@ int dispatch_bom(CLI::App& bom, Args& a) {
   return run_bom(a.bom);
 }
 
+void add_lineage(CLI::App& app, Args& a) {
+  CLI::App* c = app.add_subcommand(
+      "lineage", "Is B derived from A? Permutation-robust weight similarity (exit 1 when derived)");
+  c->add_option("A", a.lineage.a, "Model file or directory")->required();
+  c->add_option("B", a.lineage.b, "Model file or directory")->required();
+  c->add_flag("--json", a.lineage.json, "Print JSON");
+  c->add_option("-j,--jobs", a.lineage.jobs, "Worker threads (default: all cores)");
+}
+
 void add_help(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand("help", "Show help for a command");
   c->add_option("COMMAND", a.help_topic, "Command to describe");
@@ -118,6 +129,7 @@ int dispatch(CLI::App& app, Args& a) {
   if (app.got_subcommand("inspect")) return run_inspect(a.inspect);
   if (app.got_subcommand("hash")) return run_hash(a.hash);
   if (app.got_subcommand("bom")) return dispatch_bom(*app.get_subcommand("bom"), a);
+  if (app.got_subcommand("lineage")) return run_lineage(a.lineage);
   if (app.got_subcommand("help")) {
     if (a.help_topic.empty()) {
       std::fputs(app.help().c_str(), stdout);
@@ -150,6 +162,7 @@ int main(int argc, char** argv) {
   add_inspect(app, a);
   add_hash(app, a);
   add_bom(app, a);
+  add_lineage(app, a);
   add_help(app, a);
   try {
     app.parse(argc, argv);
