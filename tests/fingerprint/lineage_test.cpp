@@ -47,6 +47,27 @@ TEST(Lineage, SameWeightsAcrossFormatsAreDerived) {
   }
 }
 
+TEST(Lineage, QuantizedGgufIsDerived) {
+  test::TempDir dir;
+  auto w = test::load_float_tensors(hf() + "/model.safetensors");
+  for (const char* q : {"Q8_0", "Q4_0"}) {
+    std::string path = (dir.path() / (std::string(q) + ".gguf")).string();
+    test::write_quantized_gguf(path, w, 4, q);
+    ModelArtifact art;
+    TensorIndex idx;
+    Error err;
+    ASSERT_TRUE(read_model(path, &art, &idx, &err)) << err.str();
+    bool saw = false;
+    for (const TensorInfo& t : idx.tensors) saw |= t.name == "blk.0.attn_q.weight" && dtype_name(t.dtype) == q;
+    ASSERT_TRUE(saw) << q;
+    LineageReport r = must_compare(hf(), path);
+    EXPECT_EQ(r.verdict, "derived") << q;
+    EXPECT_GT(r.primary, std::string(q) == "Q8_0" ? 0.999 : 0.95) << q;
+    ASSERT_TRUE(r.raw_cosine);
+    EXPECT_GT(*r.raw_cosine, std::string(q) == "Q8_0" ? 0.999 : 0.95) << q;  // dequantized and unpermuted
+  }
+}
+
 std::vector<size_t> shuffled(size_t n, unsigned seed) {
   std::vector<size_t> p(n);
   std::iota(p.begin(), p.end(), 0);

@@ -32,4 +32,10 @@ std::map<std::string, FloatTensor> permute_hidden(const std::map<std::string, Fl
 /// standard deviation (norm weights set to 1): an untrained independent model.
 std::map<std::string, FloatTensor> random_like(const std::map<std::string, FloatTensor>& like, unsigned seed);
 
+/// Writes the Hugging Face tiny llama `hf` as a llama.cpp-style GGUF v3 file:
+/// llama.cpp names, Q/K rows permuted for `heads` heads, 2-D tensors whose
+/// rows are a multiple of 32 quantized to `quant` ("Q8_0" or "Q4_0"), the rest F32.
+void write_quantized_gguf(const std::string& path, const std::map<std::string, FloatTensor>& hf, uint32_t heads,
+                          const std::string& quant);
+
 }  // namespace pedigree::test
