@@ -31,7 +31,7 @@ nlohmann::json report_json(const LineageArgs& a, const LineageReport& r) {
     layers.push_back({{"layer_a", l.a}, {"layer_b", l.b}, {"cka_q", l.cka_q}, {"cka_k", l.cka_k},
                       {"score", l.score}, {"cka_mlp", l.has_mlp ? nlohmann::json(l.cka_mlp) : nlohmann::json()},
                       {"raw_cosine_q", opt_json(l.raw_cosine)}, {"spearman_rho", opt_json(l.spearman_rho)},
-                      {"log10_p", opt_json(l.log10_p)}});
+                      {"log10_p", opt_json(l.log10_p)}, {"huref", opt_json(l.huref)}});
   nlohmann::json zhu = {{"fisher_log10_p", opt_json(r.fisher_log10_p)}};
   if (!r.zhu_note.empty()) zhu["note"] = r.zhu_note;
   return {{"a", a.a}, {"b", a.b}, {"vocab", r.vocab}, {"hidden", r.hidden}, {"layers_a", r.layers_a},
@@ -39,7 +39,7 @@ nlohmann::json report_json(const LineageArgs& a, const LineageReport& r) {
           {"alignment", {{"vocab_rows_used", r.vocab_rows_used}, {"mean_abs_correlation", r.embed_match},
                          {"units_moved", r.units_moved}, {"sign_flips", r.sign_flips}}},
           {"layers", layers}, {"primary_score", r.primary}, {"raw_cosine_q", opt_json(r.raw_cosine)},
-          {"independence_test", zhu}, {"verdict", r.verdict}, {"reason", r.reason},
+          {"huref", opt_json(r.huref)}, {"independence_test", zhu}, {"verdict", r.verdict}, {"reason", r.reason},
           {"thresholds", {{"derived_score", kDerivedScore}, {"independent_score", kIndependentScore},
                           {"derived_log10_p", kDerivedLog10P}, {"independent_log10_p", kIndependentLog10P}}}};
 }
@@ -49,14 +49,16 @@ std::string report_text(const LineageArgs& a, const LineageReport& r) {
   out += fmt::format("vocab {}, hidden {}, layers {} vs {}\n", r.vocab, r.hidden, r.layers_a, r.layers_b);
   out += fmt::format("hidden units matched on {} embedding rows: mean |r| {:.3f}, {} moved, {} sign flips\n",
                      r.vocab_rows_used, r.embed_match, r.units_moved, r.sign_flips);
-  out += fmt::format("{:>3} {:>3}  {:>7} {:>7} {:>7} {:>8}  {:>9} {:>7} {:>9}\n", "A", "B", "cka_q", "cka_k", "score",
-                     "cka_mlp", "raw_cos_q", "rho", "log10_p");
+  out += fmt::format("{:>3} {:>3}  {:>7} {:>7} {:>7} {:>8}  {:>9} {:>7} {:>9} {:>7}\n", "A", "B", "cka_q", "cka_k",
+                     "score", "cka_mlp", "raw_cos_q", "rho", "log10_p", "huref");
   for (const LineageLayer& l : r.layers)
-    out += fmt::format("{:>3} {:>3}  {:>7.3f} {:>7.3f} {:>7.3f} {:>8}  {:>9} {:>7} {:>9}\n", l.a, l.b, l.cka_q,
+    out += fmt::format("{:>3} {:>3}  {:>7.3f} {:>7.3f} {:>7.3f} {:>8}  {:>9} {:>7} {:>9} {:>7}\n", l.a, l.b, l.cka_q,
                        l.cka_k, l.score, l.has_mlp ? fmt::format("{:.3f}", l.cka_mlp) : "-",
-                       opt(l.raw_cosine, "{:.3f}"), opt(l.spearman_rho, "{:.3f}"), opt(l.log10_p, "{:.1f}"));
+                       opt(l.raw_cosine, "{:.3f}"), opt(l.spearman_rho, "{:.3f}"), opt(l.log10_p, "{:.1f}"),
+                       opt(l.huref, "{:.3f}"));
   out += fmt::format("primary score (AWM-style unbiased CKA of Q,K): {:.3f}\n", r.primary);
   out += fmt::format("raw cosine of Q (comparison only, not evidence): {}\n", opt(r.raw_cosine, "{:.3f}"));
+  out += fmt::format("HuRef-style invariants (secondary, not in the verdict): {}\n", opt(r.huref, "{:.3f}"));
   out += r.fisher_log10_p
              ? fmt::format("independence test (Zhu et al.): Fisher-combined p = 1e{:.1f}\n", *r.fisher_log10_p)
              : "independence test (Zhu et al.): " + r.zhu_note + "\n";

@@ -18,13 +18,23 @@ namespace pedigree {
 namespace {
 
 constexpr size_t kMaxVocabRows = 8192;  // embedding rows used for the hidden-unit matching
+constexpr size_t kHurefTokens = 256;    // fixed token ids seen through the HuRef invariants
 constexpr double kLn10 = 2.302585092994046;
 
 /// A's hidden unit i corresponds to B's unit perm[i] with sign sign[i].
 struct Alignment {
   std::vector<size_t> perm;
   std::vector<float> sign;
+  Matrix xa, xb;  ///< embedding rows of the HuRef token set, B's columns aligned
 };
+
+// Rows `ids` of `e`.
+Matrix take_rows(const Matrix& e, const std::vector<size_t>& ids) {
+  Matrix out{ids.size(), e.cols, std::vector<float>(ids.size() * e.cols)};
+  for (size_t r = 0; r < ids.size(); ++r)
+    std::copy_n(&e.v[ids[r] * e.cols], e.cols, &out.v[r * e.cols]);
+  return out;
+}
 
 struct Side {
   const ModelArtifact* art;
@@ -78,6 +88,11 @@ bool align_hidden(const Side& a, const Side& b, Alignment* al, LineageReport* re
     rep->sign_flips += c < 0;
   }
   rep->embed_match = sum / static_cast<double>(d);
+  size_t t = std::min(v, kHurefTokens);
+  std::vector<size_t> ids(t);
+  for (size_t i = 0; i < t; ++i) ids[i] = i * v / t;
+  al->xa = take_rows(ea, ids);
+  al->xb = take_rows(eb, ids);
   return true;
 }
 
@@ -98,8 +113,9 @@ Matrix align_rows(const Matrix& m, const Alignment& al) {
 
 /// The matrices of one layer: Q, K (HF row order), gate, up, down.
 struct LayerMats {
-  Matrix q, k, gate, up, down;
+  Matrix q, k, v, o, gate, up, down;
   bool has_mlp = false;
+  bool has_vo = false;
 };
 
 bool check_hidden(const Side& s, const Matrix& m, const std::string& name, bool hidden_is_cols, Error* err) {
@@ -115,6 +131,10 @@ bool load_layer(const Side& s, size_t l, const Alignment* al, LayerMats* out, Er
       !load_qk(*s.art, s.m, *L.k, s.m.n_head_kv, &out->k, err) || !check_hidden(s, out->q, L.q->name, true, err) ||
       !check_hidden(s, out->k, L.k->name, true, err))
     return false;
+  out->has_vo = L.v && L.o;
+  if (out->has_vo && (!load_matrix(*s.art, *L.v, &out->v, err) || !load_matrix(*s.art, *L.o, &out->o, err) ||
+                      !check_hidden(s, out->v, L.v->name, true, err) || !check_hidden(s, out->o, L.o->name, false, err)))
+    return false;
   out->has_mlp = L.gate && L.up && L.down;
   if (out->has_mlp) {
     if (!load_matrix(*s.art, *L.gate, &out->gate, err) || !load_matrix(*s.art, *L.up, &out->up, err) ||
@@ -125,6 +145,10 @@ bool load_layer(const Side& s, size_t l, const Alignment* al, LayerMats* out, Er
   if (!al) return true;
   out->q = align_cols(out->q, *al);
   out->k = align_cols(out->k, *al);
+  if (out->has_vo) {
+    out->v = align_cols(out->v, *al);
+    out->o = align_rows(out->o, *al);
+  }
   if (out->has_mlp) {
     out->gate = align_cols(out->gate, *al);
     out->up = align_cols(out->up, *al);
@@ -196,6 +220,59 @@ void neuron_test(const LayerMats& a, const LayerMats& b, LineageLayer* r) {
   r->log10_p = spearman_log_p(*r->spearman_rho, n) / kLn10;
 }
 
+// X W^T for W [out, hidden] (`w_reads`), else X W for W [hidden, in]: a t x out matrix.
+std::vector<double> project(const Matrix& x, const Matrix& w, bool w_reads) {
+  size_t t = x.rows, d = x.cols, o = w_reads ? w.rows : w.cols;
+  std::vector<double> p(t * o, 0.0);
+  tbb::parallel_for(size_t{0}, t, [&](size_t r) {
+    for (size_t c = 0; c < o; ++c) {
+      double s = 0;
+      for (size_t k = 0; k < d; ++k) s += static_cast<double>(x.at(r, k)) * (w_reads ? w.at(c, k) : w.at(k, c));
+      p[r * o + c] = s;
+    }
+  });
+  return p;
+}
+
+// HuRef invariant P1 P2^T (t x t), standardized to mean 0 and unit norm.
+std::vector<double> invariant(const std::vector<double>& p1, const std::vector<double>& p2, size_t t) {
+  size_t o = p1.size() / t;
+  std::vector<double> m(t * t);
+  for (size_t i = 0; i < t; ++i)
+    for (size_t j = 0; j < t; ++j) {
+      double s = 0;
+      for (size_t k = 0; k < o; ++k) s += p1[i * o + k] * p2[j * o + k];
+      m[i * t + j] = s;
+    }
+  double mean = std::accumulate(m.begin(), m.end(), 0.0) / static_cast<double>(m.size()), ss = 0;
+  for (double& x : m) x -= mean, ss += x * x;
+  double inv = ss > 0 ? 1 / std::sqrt(ss) : 0;
+  for (double& x : m) x *= inv;
+  return m;
+}
+
+double dot(const std::vector<double>& a, const std::vector<double>& b) {
+  return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
+}
+
+// HuRef-style: X Wq^T Wk X^T, X Wv^T Wo^T X^T and X Wup^T Wdown^T X^T of each
+// model through its own embeddings of a fixed token set; mean standardized cosine.
+std::optional<double> huref(const LayerMats& a, const LayerMats& b, const Alignment& al) {
+  size_t t = al.xa.rows;
+  std::vector<double> sims;
+  auto add = [&](const Matrix& a1, bool r1, const Matrix& a2, bool r2, const Matrix& b1, const Matrix& b2) {
+    std::vector<double> pa1 = project(al.xa, a1, r1), pa2 = project(al.xa, a2, r2);
+    std::vector<double> pb1 = project(al.xb, b1, r1), pb2 = project(al.xb, b2, r2);
+    if (pa1.size() != pa2.size() || pb1.size() != pb2.size()) return;  // e.g. grouped-query K
+    sims.push_back(dot(invariant(pa1, pa2, t), invariant(pb1, pb2, t)));
+  };
+  add(a.q, true, a.k, true, b.q, b.k);
+  if (a.has_vo && b.has_vo) add(a.v, true, a.o, false, b.v, b.o);
+  if (a.has_mlp && b.has_mlp) add(a.up, true, a.down, false, b.up, b.down);
+  if (sims.empty()) return std::nullopt;
+  return std::accumulate(sims.begin(), sims.end(), 0.0) / static_cast<double>(sims.size());
+}
+
 // Pairs of layers to compare: the diagonal when depths agree, else an assignment
 // maximizing the summed layer score (computed for every pair).
 bool match_layers(const Side& a, const Side& b, const Alignment& al, std::vector<std::pair<size_t, size_t>>* pairs,
@@ -232,8 +309,8 @@ bool score_layers(const Side& a, const Side& b, const Alignment& al, LineageRepo
   std::vector<std::pair<size_t, size_t>> pairs;
   if (!match_layers(a, b, al, &pairs, err)) return false;
   std::vector<double> log_p;
-  double raw_sum = 0;
-  size_t raw_n = 0;
+  double raw_sum = 0, huref_sum = 0;
+  size_t raw_n = 0, huref_n = 0;
   for (auto [i, j] : pairs) {
     LayerMats ma, mb, mb_raw;
     if (!load_layer(a, i, nullptr, &ma, err) || !load_layer(b, j, &al, &mb, err)) return false;
@@ -248,11 +325,14 @@ bool score_layers(const Side& a, const Side& b, const Alignment& al, LineageRepo
       neuron_test(ma, mb, &r);
       log_p.push_back(*r.log10_p * kLn10);
     }
+    r.huref = huref(ma, mb, al);
+    if (r.huref) huref_sum += *r.huref, ++huref_n;
     rep->primary += r.score;
     rep->layers.push_back(r);
   }
   rep->primary /= static_cast<double>(pairs.size());
   if (raw_n) rep->raw_cosine = raw_sum / static_cast<double>(raw_n);
+  if (huref_n) rep->huref = huref_sum / static_cast<double>(huref_n);
   if (log_p.empty()) rep->zhu_note = "not run: no matched layer pair has MLP matrices of equal shape";
   else rep->fisher_log10_p = fisher_log_p(log_p) / kLn10;
   return true;
@@ -308,7 +388,9 @@ bool compare_lineage(const ModelArtifact& a, const TensorIndex& ia, const ModelA
   out->layers_a = sa.m.layers.size();
   out->layers_b = sb.m.layers.size();
   Alignment al;
-  if (!align_hidden(sa, sb, &al, out, err) || !score_layers(sa, sb, al, out, err)) return false;
+  if (!align_hidden(sa, sb, &al, out, err)) return false;
+  al.xb = align_cols(al.xb, al);
+  if (!score_layers(sa, sb, al, out, err)) return false;
   decide(out);
   return true;
 }

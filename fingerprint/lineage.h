@@ -1,7 +1,8 @@
 // This file implements the lineage comparison of two llama-style models:
 // hidden-unit permutation and sign recovery from the token embeddings, the
 // AWM-style primary score (unbiased linear CKA of Q and K, layers matched by
-// assignment), the Zhu et al. MLP independence test and the verdict.
+// assignment), the Zhu et al. MLP independence test, HuRef-style
+// invariants (secondary) and the verdict.
 #pragma once
 
 #include <cstddef>
@@ -32,6 +33,7 @@ struct LineageLayer {
   std::optional<double> raw_cosine;   ///< cosine of Q flattened as stored (unaligned); comparison only
   std::optional<double> spearman_rho; ///< Zhu et al.: rho of the matched MLP neuron permutation
   std::optional<double> log10_p;      ///< its one-sided p-value, log10
+  std::optional<double> huref;        ///< HuRef-style invariant similarity (secondary; not in the verdict)
 };
 
 /// The outcome of a comparison.
@@ -47,6 +49,7 @@ struct LineageReport {
   std::vector<LineageLayer> layers;
   double primary = 0;             ///< mean layer score over matched layers
   std::optional<double> raw_cosine;       ///< mean raw Q cosine (comparison only, never a verdict)
+  std::optional<double> huref;            ///< mean HuRef-style invariant similarity (secondary)
   std::optional<double> fisher_log10_p;   ///< Zhu et al. Fisher-combined p-value, log10
   std::string zhu_note;           ///< why the independence test was not run, when it was not
   std::string verdict;            ///< "derived", "independent" or "inconclusive"

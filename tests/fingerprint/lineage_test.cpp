@@ -44,6 +44,8 @@ TEST(Lineage, SameWeightsAcrossFormatsAreDerived) {
     EXPECT_GT(*r.raw_cosine, 0.999) << g;
     ASSERT_TRUE(r.fisher_log10_p);
     EXPECT_LT(*r.fisher_log10_p, -50) << g;
+    ASSERT_TRUE(r.huref);
+    EXPECT_GT(*r.huref, 0.999) << g;
   }
 }
 
@@ -90,6 +92,8 @@ TEST(Lineage, PermutedAndSignFlippedHiddenUnitsAreDerived) {
   EXPECT_EQ(r.sign_flips, 22u);
   ASSERT_TRUE(r.raw_cosine);
   EXPECT_LT(std::fabs(*r.raw_cosine), 0.3);  // raw cosine misses it
+  ASSERT_TRUE(r.huref);
+  EXPECT_GT(*r.huref, 0.999);  // the invariants do not see the permutation
   ASSERT_TRUE(r.fisher_log10_p);
   EXPECT_LT(*r.fisher_log10_p, -50);
 }
@@ -133,6 +137,8 @@ TEST(Lineage, IndependentRandomModelIsIndependent) {
   EXPECT_LT(std::fabs(r.primary), 0.3);
   ASSERT_TRUE(r.fisher_log10_p);
   EXPECT_GT(*r.fisher_log10_p, -2.0);
+  ASSERT_TRUE(r.huref);
+  EXPECT_LT(std::fabs(*r.huref), 0.3);
 }
 
 TEST(Lineage, CannotCompare) {
