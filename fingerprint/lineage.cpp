@@ -19,6 +19,9 @@ namespace {
 
 constexpr size_t kMaxVocabRows = 8192;  // embedding rows used for the hidden-unit matching
 constexpr size_t kHurefTokens = 256;    // fixed token ids seen through the HuRef invariants
+constexpr uint64_t kMaxHidden = 8192;   // hidden x hidden assignment and Gram matrices (512 MiB each)
+constexpr size_t kMaxNeurons = 16384;   // Zhu et al. test: neurons x neurons costs (2 GiB), O(n^3) time
+constexpr uint64_t kMaxLayerMatchBytes = uint64_t{4} << 30;  // cached Q/K Grams of B when depths differ
 constexpr double kLn10 = 2.302585092994046;
 
 /// A's hidden unit i corresponds to B's unit perm[i] with sign sign[i].
@@ -282,17 +285,25 @@ bool match_layers(const Side& a, const Side& b, const Alignment& al, std::vector
     for (size_t i = 0; i < la; ++i) pairs->emplace_back(i, i);
     return true;
   }
+  size_t d = a.m.hidden;
+  uint64_t need = static_cast<uint64_t>(lb) * 2 * d * d * sizeof(double);
+  if (need > kMaxLayerMatchBytes)
+    return fail(err, "", std::nullopt,
+                "matching " + std::to_string(la) + " layers to " + std::to_string(lb) + " needs " + human_bytes(need) +
+                    ", more than " + human_bytes(kMaxLayerMatchBytes));
   std::vector<LayerGrams> gb(lb);
   for (size_t j = 0; j < lb; ++j) {
     LayerMats m;
     if (!load_layer(b, j, &al, &m, err)) return false;
+    m.has_mlp = false;  // Q and K decide the matching
     gb[j] = grams_of(m);
   }
-  size_t rows = std::min(la, lb), cols = std::max(la, lb), d = a.m.hidden;
+  size_t rows = std::min(la, lb), cols = std::max(la, lb);
   std::vector<double> cost(rows * cols);
   for (size_t i = 0; i < la; ++i) {
     LayerMats m;
     if (!load_layer(a, i, nullptr, &m, err)) return false;
+    m.has_mlp = false;
     LayerGrams g = grams_of(m);
     for (size_t j = 0; j < lb; ++j) {
       double s = score_pair(g, gb[j], d).score;
@@ -321,7 +332,8 @@ bool score_layers(const Side& a, const Side& b, const Alignment& al, LineageRepo
       r.raw_cosine = raw_cosine(ma.q.v, mb_raw.q.v);
       raw_sum += *r.raw_cosine, ++raw_n;
     }
-    if (r.has_mlp && ma.gate.rows == mb.gate.rows && ma.up.rows == mb.up.rows) {
+    if (r.has_mlp && ma.gate.rows == mb.gate.rows && ma.up.rows == ma.gate.rows && mb.up.rows == mb.gate.rows &&
+        ma.gate.rows <= kMaxNeurons) {
       neuron_test(ma, mb, &r);
       log_p.push_back(*r.log10_p * kLn10);
     }
@@ -333,7 +345,9 @@ bool score_layers(const Side& a, const Side& b, const Alignment& al, LineageRepo
   rep->primary /= static_cast<double>(pairs.size());
   if (raw_n) rep->raw_cosine = raw_sum / static_cast<double>(raw_n);
   if (huref_n) rep->huref = huref_sum / static_cast<double>(huref_n);
-  if (log_p.empty()) rep->zhu_note = "not run: no matched layer pair has MLP matrices of equal shape";
+  if (log_p.empty())
+    rep->zhu_note = "not run: no matched layer pair has gate and up matrices of equal shape with at most " +
+                    std::to_string(kMaxNeurons) + " neurons";
   else rep->fisher_log10_p = fisher_log_p(log_p) / kLn10;
   return true;
 }
@@ -382,6 +396,9 @@ bool compare_lineage(const ModelArtifact& a, const TensorIndex& ia, const ModelA
     return fail(err, "", std::nullopt,
                 "hidden sizes differ: " + a.root + " has " + std::to_string(sa.m.hidden) + ", " + b.root + " has " +
                     std::to_string(sb.m.hidden));
+  if (sa.m.hidden > kMaxHidden)
+    return fail(err, "", std::nullopt,
+                "hidden size " + std::to_string(sa.m.hidden) + " exceeds " + std::to_string(kMaxHidden));
   *out = LineageReport{};
   out->vocab = sa.m.vocab;
   out->hidden = sa.m.hidden;

@@ -186,6 +186,10 @@ bool load_matrix(const ModelArtifact& art, const TensorInfo& t, Matrix* out, Err
     return fail(err, where, std::nullopt,
                 "tensor '" + t.name + "' has unsupported type " + std::string(dtype_name(t.dtype)) +
                     " (lineage reads F64, F32, F16, BF16, F8_E4M3, F8_E5M2, Q8_0, Q4_0)");
+  for (size_t i = 0; i < out->v.size(); ++i)
+    if (!std::isfinite(out->v[i]))
+      return fail(err, where, std::nullopt,
+                  "tensor '" + t.name + "' element " + std::to_string(i) + " is not finite");
   return true;
 }
 

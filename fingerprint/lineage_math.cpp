@@ -68,7 +68,10 @@ double hsic_u(const std::vector<double>& k, const std::vector<double>& l, size_t
 
 }  // namespace
 
-std::vector<size_t> solve_assignment(const std::vector<double>& cost, size_t rows, size_t cols) {
+std::vector<size_t> solve_assignment(const std::vector<double>& input, size_t rows, size_t cols) {
+  std::vector<double> cost(input);
+  for (double& c : cost)
+    if (!std::isfinite(c)) c = 0;  // a NaN would stall the augmenting-path search
   std::vector<double> u(rows + 1, 0), v(cols + 1, 0);
   std::vector<size_t> row_of_col(cols + 1, 0);
   for (size_t i = 1; i <= rows; ++i) augment(cost, cols, i, u, v, row_of_col);

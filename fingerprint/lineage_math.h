@@ -22,7 +22,7 @@ struct Matrix {
 
 /// Minimum-cost assignment of every row of the rows x cols `cost` matrix
 /// (row-major, rows <= cols) to a distinct column; returns col_of_row.
-/// O(rows^2 * cols). Costs must be finite.
+/// O(rows^2 * cols). Non-finite costs are treated as 0.
 std::vector<size_t> solve_assignment(const std::vector<double>& cost, size_t rows, size_t cols);
 
 /// n x n Gram matrix of `m` with its samples along `samples_are_rows`

@@ -173,6 +173,38 @@ TEST(Lineage, CannotCompare) {
   test::write_safetensors(hidden, wide);
   EXPECT_FALSE(compare(hf(), hidden, &r, &err));
   EXPECT_EQ(err.str(), "hidden sizes differ: " + hf() + " has 64, " + hidden + " has 32");
+
+  auto nan = w;
+  nan["model.layers.1.self_attn.k_proj.weight"].v[5] = NAN;
+  std::string bad = (dir.path() / "nan.safetensors").string();
+  test::write_safetensors(bad, nan);
+  EXPECT_FALSE(compare(hf(), bad, &r, &err));
+  EXPECT_EQ(err.str(), bad + ": tensor 'model.layers.1.self_attn.k_proj.weight' element 5 is not finite");
+
+  auto narrow = w;
+  narrow["model.layers.0.self_attn.q_proj.weight"].shape = {128, 32};
+  std::string q = (dir.path() / "q.safetensors").string();
+  test::write_safetensors(q, narrow);
+  EXPECT_FALSE(compare(hf(), q, &r, &err));
+  EXPECT_EQ(err.str(), q + ": tensor 'model.layers.0.self_attn.q_proj.weight' shape [128, 32] does not match hidden "
+                           "size 64");
+}
+
+TEST(Lineage, MismatchedMlpSkipsIndependenceTest) {
+  // B's up projection has fewer neurons than its gate: no neuron test, no crash,
+  // the primary score still decides.
+  test::TempDir dir;
+  auto w = test::load_float_tensors(hf() + "/model.safetensors");
+  for (const char* n : {"model.layers.0.mlp.up_proj.weight", "model.layers.1.mlp.up_proj.weight"}) {
+    w[n].shape[0] = 100;
+    w[n].v.resize(100 * 64);
+  }
+  std::string path = (dir.path() / "mlp.safetensors").string();
+  test::write_safetensors(path, w);
+  LineageReport r = must_compare(hf(), path);
+  EXPECT_FALSE(r.fisher_log10_p);
+  EXPECT_EQ(r.zhu_note, "not run: no matched layer pair has gate and up matrices of equal shape with at most 16384 neurons");
+  EXPECT_EQ(r.verdict, "derived");
 }
 
 }  // namespace
