@@ -6,7 +6,9 @@
 #include <cmath>
 #include <cstring>
 
+#include "fingerprint/formats/reader.h"
 #include "fingerprint/lineage_load.h"
+#include "tests/support/test_util.h"
 
 namespace pedigree {
 namespace {
@@ -55,6 +57,27 @@ TEST(LineageLoad, DequantizeQ4_0) {
     EXPECT_EQ(out[16 + i], 2.0f * (15 - i - 8)) << i;    // high nibbles: elements 16..31
     EXPECT_EQ(out[32 + i], -1.0f * (i - 8)) << i;
     EXPECT_EQ(out[48 + i], -1.0f * (15 - i - 8)) << i;
+  }
+}
+
+// dequant_check.gguf holds tensors quantized by gguf-py and gguf-py's own
+// dequantization of them ('<name>.ref'); see tests/fuzz/corpus/make_lineage_corpus.py.
+TEST(LineageLoad, DequantizationAgreesWithGgufPy) {
+  ModelArtifact art;
+  TensorIndex idx;
+  Error err;
+  ASSERT_TRUE(read_model(std::string(PEDIGREE_SOURCE_DIR) + "/tests/fuzz/corpus/lineage/dequant_check.gguf", &art,
+                         &idx, &err))
+      << err.str();
+  ASSERT_EQ(idx.tensors.size(), 4u);
+  for (size_t i = 0; i < 4; i += 2) {
+    Matrix got, ref;
+    ASSERT_TRUE(load_matrix(art, idx.tensors[i], &got, &err)) << err.str();
+    ASSERT_TRUE(load_matrix(art, idx.tensors[i + 1], &ref, &err)) << err.str();
+    ASSERT_EQ(idx.tensors[i + 1].name, idx.tensors[i].name + ".ref");
+    EXPECT_EQ(got.rows, 2u);
+    EXPECT_EQ(got.cols, 64u);
+    EXPECT_EQ(got.v, ref.v) << idx.tensors[i].name;
   }
 }
 
