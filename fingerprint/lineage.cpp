@@ -316,35 +316,48 @@ bool match_layers(const Side& a, const Side& b, const Alignment& al, std::vector
   return true;
 }
 
+// All scores of layer i of A against layer j of B.
+bool score_pair_of_layers(const Side& a, const Side& b, const Alignment& al, size_t i, size_t j, LineageLayer* r,
+                          Error* err) {
+  LayerMats ma, mb;
+  Matrix raw_q;
+  if (!load_layer(a, i, nullptr, &ma, err) || !load_layer(b, j, &al, &mb, err) ||
+      !load_qk(*b.art, b.m, *b.m.layers[j].q, b.m.n_head, &raw_q, err))
+    return false;
+  *r = score_pair(grams_of(ma), grams_of(mb), a.m.hidden);
+  r->a = i, r->b = j;
+  if (ma.q.rows == raw_q.rows && ma.q.cols == raw_q.cols) r->raw_cosine = raw_cosine(ma.q.v, raw_q.v);
+  if (r->has_mlp && ma.gate.rows == mb.gate.rows && ma.up.rows == ma.gate.rows && mb.up.rows == mb.gate.rows &&
+      ma.gate.rows <= kMaxNeurons)
+    neuron_test(ma, mb, r);
+  r->huref = huref(ma, mb, al);
+  return true;
+}
+
+// Mean of the values present; nullopt when none is.
+std::optional<double> mean_of(const std::vector<LineageLayer>& layers, std::optional<double> LineageLayer::*field) {
+  double sum = 0;
+  size_t n = 0;
+  for (const LineageLayer& l : layers)
+    if (l.*field) sum += *(l.*field), ++n;
+  if (n == 0) return std::nullopt;
+  return sum / static_cast<double>(n);
+}
+
 bool score_layers(const Side& a, const Side& b, const Alignment& al, LineageReport* rep, Error* err) {
   std::vector<std::pair<size_t, size_t>> pairs;
   if (!match_layers(a, b, al, &pairs, err)) return false;
   std::vector<double> log_p;
-  double raw_sum = 0, huref_sum = 0;
-  size_t raw_n = 0, huref_n = 0;
   for (auto [i, j] : pairs) {
-    LayerMats ma, mb, mb_raw;
-    if (!load_layer(a, i, nullptr, &ma, err) || !load_layer(b, j, &al, &mb, err)) return false;
-    if (!load_qk(*b.art, b.m, *b.m.layers[j].q, b.m.n_head, &mb_raw.q, err)) return false;
-    LineageLayer r = score_pair(grams_of(ma), grams_of(mb), a.m.hidden);
-    r.a = i, r.b = j;
-    if (ma.q.v.size() == mb_raw.q.v.size() && ma.q.rows == mb_raw.q.rows) {
-      r.raw_cosine = raw_cosine(ma.q.v, mb_raw.q.v);
-      raw_sum += *r.raw_cosine, ++raw_n;
-    }
-    if (r.has_mlp && ma.gate.rows == mb.gate.rows && ma.up.rows == ma.gate.rows && mb.up.rows == mb.gate.rows &&
-        ma.gate.rows <= kMaxNeurons) {
-      neuron_test(ma, mb, &r);
-      log_p.push_back(*r.log10_p * kLn10);
-    }
-    r.huref = huref(ma, mb, al);
-    if (r.huref) huref_sum += *r.huref, ++huref_n;
+    LineageLayer r;
+    if (!score_pair_of_layers(a, b, al, i, j, &r, err)) return false;
+    if (r.log10_p) log_p.push_back(*r.log10_p * kLn10);
     rep->primary += r.score;
     rep->layers.push_back(r);
   }
   rep->primary /= static_cast<double>(pairs.size());
-  if (raw_n) rep->raw_cosine = raw_sum / static_cast<double>(raw_n);
-  if (huref_n) rep->huref = huref_sum / static_cast<double>(huref_n);
+  rep->raw_cosine = mean_of(rep->layers, &LineageLayer::raw_cosine);
+  rep->huref = mean_of(rep->layers, &LineageLayer::huref);
   if (log_p.empty())
     rep->zhu_note = "not run: no matched layer pair has gate and up matrices of equal shape with at most " +
                     std::to_string(kMaxNeurons) + " neurons";
