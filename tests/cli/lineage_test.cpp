@@ -59,6 +59,16 @@ TEST(LineageCli, CannotCompareExitsTwo) {
   EXPECT_EQ(r.err, "pedigree: error: cannot compare: " + missing +
                        ": missing token embedding 'model.embed_tokens.weight'\n");
 
+  auto big = test::load_float_tensors(hf() + "/model.safetensors");
+  big["model.embed_tokens.weight"].shape[0] = 300;
+  big["model.embed_tokens.weight"].v.resize(300 * 64, 0.25f);
+  std::string vocab = (dir.path() / "vocab.safetensors").string();
+  test::write_safetensors(vocab, big);
+  r = run_pedigree({"lineage", vocab, hf()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "pedigree: error: cannot compare: vocabulary sizes differ: " + vocab + " has 300 tokens, " + hf() +
+                       " has 260 tokens\n");
+
   std::string npy = test::samples_dir() + "/numpy/weights.npy";
   r = run_pedigree({"lineage", npy, gguf()});
   EXPECT_EQ(r.exit_code, 2);
