@@ -10,11 +10,12 @@
 
 #include "cli/bom_cli.h"
 #include "cli/cli.h"
+#include "cli/lineage_cli.h"
 
 namespace pedigree::cli {
 namespace {
 
-const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "sign", "verify", "help"};
+const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "help"};
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -50,6 +51,7 @@ struct Args {
   SignArgs sign;
   VerifyArgs verify;
   BomValidateArgs bom_validate;
+  LineageArgs lineage;
   std::string help_topic;
 };
 
@@ -148,6 +150,15 @@ void add_verify(CLI::App& app, Args& a) {
   c->add_option("-j,--jobs", a.verify.jobs, "Worker threads (default: all cores)");
 }
 
+void add_lineage(CLI::App& app, Args& a) {
+  CLI::App* c = app.add_subcommand(
+      "lineage", "Is B derived from A? Permutation-robust weight similarity (exit 1 when derived)");
+  c->add_option("A", a.lineage.a, "Model file or directory")->required();
+  c->add_option("B", a.lineage.b, "Model file or directory")->required();
+  c->add_flag("--json", a.lineage.json, "Print JSON");
+  c->add_option("-j,--jobs", a.lineage.jobs, "Worker threads (default: all cores)");
+}
+
 void add_help(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand("help", "Show help for a command");
   c->add_option("COMMAND", a.help_topic, "Command to describe");
@@ -160,6 +171,7 @@ int dispatch(CLI::App& app, Args& a) {
   if (app.got_subcommand("bom")) return dispatch_bom(*app.get_subcommand("bom"), a);
   if (app.got_subcommand("sign")) return run_sign(a.sign);
   if (app.got_subcommand("verify")) return run_verify(a.verify);
+  if (app.got_subcommand("lineage")) return run_lineage(a.lineage);
   if (app.got_subcommand("help")) {
     if (a.help_topic.empty()) {
       std::fputs(app.help().c_str(), stdout);
@@ -194,6 +206,7 @@ int main(int argc, char** argv) {
   add_bom(app, a);
   add_sign(app, a);
   add_verify(app, a);
+  add_lineage(app, a);
   add_help(app, a);
   try {
     app.parse(argc, argv);

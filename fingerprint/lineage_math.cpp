@@ -1,0 +1,166 @@
+// This file implements the numerical building blocks of lineage comparison:
+// linear assignment (Kuhn-Munkres with row potentials, shortest augmenting
+// paths as in Jonker-Volgenant), unbiased linear CKA, Spearman's test of a
+// matching and Fisher's method, all in double precision.
+#include "fingerprint/lineage_math.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <tbb/parallel_for.h>
+
+namespace pedigree {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// One augmenting path for row `i` (1-based) by Dijkstra on reduced costs.
+void augment(const std::vector<double>& cost, size_t cols, size_t i, std::vector<double>& u,
+             std::vector<double>& v, std::vector<size_t>& row_of_col) {
+  std::vector<double> minv(cols + 1, kInf);
+  std::vector<size_t> way(cols + 1, 0);
+  std::vector<char> used(cols + 1, 0);
+  row_of_col[0] = i;
+  size_t j0 = 0;
+  do {
+    used[j0] = 1;
+    size_t i0 = row_of_col[j0], j1 = 0;
+    double delta = kInf;
+    for (size_t j = 1; j <= cols; ++j) {
+      if (used[j]) continue;
+      double cur = cost[(i0 - 1) * cols + (j - 1)] - u[i0] - v[j];
+      if (cur < minv[j]) minv[j] = cur, way[j] = j0;
+      if (minv[j] < delta) delta = minv[j], j1 = j;
+    }
+    for (size_t j = 0; j <= cols; ++j) {
+      if (used[j]) u[row_of_col[j]] += delta, v[j] -= delta;
+      else minv[j] -= delta;
+    }
+    j0 = j1;
+  } while (row_of_col[j0] != 0);
+  do {
+    size_t j1 = way[j0];
+    row_of_col[j0] = row_of_col[j1];
+    j0 = j1;
+  } while (j0 != 0);
+}
+
+// Unbiased HSIC of two Gram matrices with zeroed diagonals (Song et al. 2012, eq. 5).
+double hsic_u(const std::vector<double>& k, const std::vector<double>& l, size_t n) {
+  double trace = 0, sum_k = 0, sum_l = 0, cross = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double rk = 0, rl = 0;
+    for (size_t j = 0; j < n; ++j) {
+      if (i == j) continue;
+      double a = k[i * n + j], b = l[i * n + j];
+      trace += a * b;
+      rk += a;
+      rl += b;
+    }
+    sum_k += rk;
+    sum_l += rl;
+    cross += rk * rl;
+  }
+  double nn = static_cast<double>(n);
+  return (trace + sum_k * sum_l / ((nn - 1) * (nn - 2)) - 2.0 / (nn - 2) * cross) / (nn * (nn - 3));
+}
+
+}  // namespace
+
+std::vector<size_t> solve_assignment(const std::vector<double>& input, size_t rows, size_t cols) {
+  std::vector<double> cost(input);
+  for (double& c : cost)
+    if (!std::isfinite(c)) c = 0;  // a NaN would stall the augmenting-path search
+  std::vector<double> u(rows + 1, 0), v(cols + 1, 0);
+  std::vector<size_t> row_of_col(cols + 1, 0);
+  for (size_t i = 1; i <= rows; ++i) augment(cost, cols, i, u, v, row_of_col);
+  std::vector<size_t> col_of_row(rows, 0);
+  for (size_t j = 1; j <= cols; ++j)
+    if (row_of_col[j] != 0) col_of_row[row_of_col[j] - 1] = j - 1;
+  return col_of_row;
+}
+
+std::vector<double> gram(const Matrix& m, bool samples_are_rows) {
+  size_t n = samples_are_rows ? m.rows : m.cols;
+  size_t f = samples_are_rows ? m.cols : m.rows;
+  std::vector<double> k(n * n, 0.0);
+  tbb::parallel_for(size_t{0}, n, [&](size_t i) {
+    for (size_t j = i; j < n; ++j) {
+      double s = 0;
+      if (samples_are_rows) {
+        const float* a = &m.v[i * m.cols];
+        const float* b = &m.v[j * m.cols];
+        for (size_t t = 0; t < f; ++t) s += static_cast<double>(a[t]) * b[t];
+      } else {
+        for (size_t t = 0; t < f; ++t) s += static_cast<double>(m.v[t * m.cols + i]) * m.v[t * m.cols + j];
+      }
+      k[i * n + j] = s;
+    }
+  });
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < i; ++j) k[i * n + j] = k[j * n + i];
+  return k;
+}
+
+double unbiased_cka(const std::vector<double>& k, const std::vector<double>& l, size_t n) {
+  if (n < 4) return 0.0;
+  double kl = hsic_u(k, l, n), kk = hsic_u(k, k, n), ll = hsic_u(l, l, n);
+  if (!(kk > 0) || !(ll > 0)) return 0.0;
+  return std::clamp(kl / std::sqrt(kk * ll), -1.0, 1.0);
+}
+
+double spearman_rho_identity(const std::vector<size_t>& perm) {
+  size_t n = perm.size();
+  if (n < 2) return 0.0;
+  double d2 = 0;
+  for (size_t i = 0; i < n; ++i) {
+    double d = static_cast<double>(i) - static_cast<double>(perm[i]);
+    d2 += d * d;
+  }
+  double nn = static_cast<double>(n);
+  return 1.0 - 6.0 * d2 / (nn * (nn * nn - 1));
+}
+
+double log_normal_upper(double z) {
+  if (z < 30) return std::log(0.5 * std::erfc(z / std::sqrt(2.0)));
+  // Asymptotic series of the Mills ratio: P(Z > z) = phi(z)/z * (1 - 1/z^2 + 3/z^4 - 15/z^6 ...).
+  double z2 = z * z;
+  double series = 1 - 1 / z2 + 3 / (z2 * z2) - 15 / (z2 * z2 * z2);
+  return -z2 / 2 - 0.5 * std::log(2 * M_PI) - std::log(z) + std::log(series);
+}
+
+double spearman_log_p(double rho, size_t n) {
+  if (n < 2) return 0.0;
+  return log_normal_upper(rho * std::sqrt(static_cast<double>(n) - 1));
+}
+
+double fisher_log_p(const std::vector<double>& log_p) {
+  if (log_p.empty()) return 0.0;
+  double half_x = 0;  // x/2 = -sum(log p)
+  for (double lp : log_p) half_x -= lp;
+  if (half_x <= 0) return 0.0;
+  // Upper tail of chi-square with 2k dof: exp(-x/2) * sum_{j<k} (x/2)^j / j!, summed in log space.
+  double max_term = -kInf;
+  std::vector<double> terms(log_p.size());
+  for (size_t j = 0; j < terms.size(); ++j) {
+    terms[j] = static_cast<double>(j) * std::log(half_x) - std::lgamma(static_cast<double>(j) + 1);
+    max_term = std::max(max_term, terms[j]);
+  }
+  double s = 0;
+  for (double t : terms) s += std::exp(t - max_term);
+  return std::min(0.0, -half_x + max_term + std::log(s));
+}
+
+double raw_cosine(const std::vector<float>& a, const std::vector<float>& b) {
+  double ab = 0, aa = 0, bb = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
+    ab += static_cast<double>(a[i]) * b[i];
+    aa += static_cast<double>(a[i]) * a[i];
+    bb += static_cast<double>(b[i]) * b[i];
+  }
+  if (aa == 0 || bb == 0) return 0.0;
+  return ab / std::sqrt(aa * bb);
+}
+
+}  // namespace pedigree
