@@ -70,7 +70,7 @@ int run_hash(const HashArgs& a) {
   if (!enumerate_model(a.path, opts, &m, &err)) return report_error(err);
   {
     Progress p("hashing", m.total_bytes);
-    if (!build_manifest(a.path, opts, &m, &err, p.counter())) return report_error(err);
+    if (!hash_manifest(&m, &err, p.counter())) return report_error(err);
   }
   TensorFingerprint fp;
   if (a.tensors) {

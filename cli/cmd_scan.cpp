@@ -56,7 +56,7 @@ int run_scan(const ScanArgs& a) {
   TensorFingerprint fp;
   {
     Progress p("scanning", m.total_bytes + tensor_bytes);
-    if (!build_manifest(a.path, opts, &m, &err, p.counter())) return report_error(err);
+    if (!hash_manifest(&m, &err, p.counter())) return report_error(err);
     if (!compute_tensor_fingerprint(art, idx, &fp, &err, a.jobs, p.counter())) return report_error(err);
   }
   bool flagged = has_error_findings(art);

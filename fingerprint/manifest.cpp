@@ -155,7 +155,11 @@ bool enumerate_model(const std::string& path, const ManifestOptions& opts, Manif
 
 bool build_manifest(const std::string& path, const ManifestOptions& opts, Manifest* out, Error* err,
                     ProgressCounter* progress) {
-  if (!enumerate_model(path, opts, out, err)) return false;
+  return enumerate_model(path, opts, out, err) && hash_manifest(out, err, progress);
+}
+
+bool hash_manifest(Manifest* out, Error* err, ProgressCounter* progress) {
+  const ManifestOptions& opts = out->options;
   std::vector<size_t> order(out->resources.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
   auto len = [&](size_t i) { return out->resources[i].end - out->resources[i].start; };

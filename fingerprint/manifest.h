@@ -48,6 +48,10 @@ struct Manifest {
 /// Lists the files of a model (no hashing): sorted resources with empty digests.
 bool enumerate_model(const std::string& path, const ManifestOptions& opts, Manifest* out, Error* err);
 
+/// Hashes the resources of a manifest made by enumerate_model() (in parallel,
+/// `m->options.jobs` threads). `progress` counts hashed bytes when non-null.
+bool hash_manifest(Manifest* m, Error* err, ProgressCounter* progress = nullptr);
+
 /// Enumerates and hashes a model. `progress` counts hashed bytes when non-null.
 bool build_manifest(const std::string& path, const ManifestOptions& opts, Manifest* out, Error* err,
                     ProgressCounter* progress = nullptr);

@@ -65,7 +65,7 @@ bool sign_model(const SignRequest& req, SignResult* out, Error* err, ProgressCou
   if (!enumerate_model(req.model_path, opts, &out->manifest, err)) return false;
   if (out->manifest.resources.empty())
     return fail(err, req.model_path, std::nullopt, "model has no files to sign (after ignored paths)");
-  if (!build_manifest(req.model_path, opts, &out->manifest, err, progress)) return false;
+  if (!hash_manifest(&out->manifest, err, progress)) return false;
   b.payload = statement_payload(out->manifest);
   if (!sign_message(key, dsse_pae(b.payload_type, b.payload), &b.signature, err)) return false;
   if (b.material == BundleMaterial::kPublicKey) b.key_hint = out->key_hint = public_key_hint(key);

@@ -173,7 +173,7 @@ bool duplicate_names(const Statement& st, const std::string& path, VerifyResult*
 bool recompute(const VerifyRequest& req, const Statement& st, Manifest* m, VerifyResult* r, ProgressCounter* p) {
   ManifestOptions o = options_for(req, st);
   Error err;
-  if (enumerate_model(req.model_path, o, m, &err) && build_manifest(req.model_path, o, m, &err, p)) return true;
+  if (enumerate_model(req.model_path, o, m, &err) && hash_manifest(m, &err, p)) return true;
   bool policy = err.message.find("symbolic link") != std::string::npos;
   finish(*r, policy ? VerifyStatus::kRejected : VerifyStatus::kCannotRun, err);
   return false;
