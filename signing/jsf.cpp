@@ -335,11 +335,13 @@ bool verify_list(const json& doc, const char* member, JsfReport* out, EVP_PKEY* 
   return true;
 }
 
+// JSF `excludes`: the named top-level members and `excludes` itself are not signed.
 void apply_excludes(const json& sig, json* copy) {
   auto ex = sig.find("excludes");
   if (ex == sig.end() || !ex->is_array()) return;
   for (const json& name : *ex)
     if (name.is_string() && name != "signature") copy->erase(name.get<std::string>());
+  (*copy)["signature"].erase("excludes");
 }
 
 }  // namespace

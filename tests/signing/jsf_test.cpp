@@ -255,6 +255,54 @@ TEST(Jsf, ChainLinksCoverTheEarlierLinks) {
   EXPECT_FALSE(r.signers[1].valid);  // the second link signed the first value
 }
 
+// Test vectors of the JSF 0.82 specification (appendix A): the P-256 key of
+// the sample object, signed with publicKey, with extensions, with excludes,
+// and through a certificatePath; and the P-521 vector.
+TEST(Jsf, VerifiesTheJsfSpecTestVectors) {
+  const std::string base = R"("now": "2019-02-10T11:23:06Z", "name": "Joe", "id": 2200063,)";
+  const std::string p256 = R"("publicKey": {"kty": "EC", "crv": "P-256",
+    "x": "censDzcMEkgiePz6DXB7cDuwFemshAFR90UNVQFCg8Q", "y": "xq8rze6ewG0-eVcSF72J77gKiD0IHnzpwHaU7t6nVeY"},)";
+  std::vector<std::string> docs = {
+      "{" + base + R"("signature": {"algorithm": "ES256", )" + p256 +
+          R"("value": "DaLAAenX3yOC7ycVyfjIe3tLyrH0U04lPcnQ7ct72ixryZVHdAWQazgDlWhpIDnrgLC0Pq03AvgsCc4ROOCInQ"}})",
+      "{" + base + R"("signature": {"algorithm": "ES256", )" + p256 +
+          R"("extensions": ["otherExt", "https://example.com/extension"], "otherExt": "Cool Stuff",
+          "https://example.com/extension": {"life-is-great": true},
+          "value": "THxzfI5M3V-ZofagQcW97YuQBEIUZpo28p2Gq4xxSw4EesqTAkKqPgVKJAjceZSsWgYu6KMgdxH26T2bcgtkBQ"}})",
+      R"({"mySignedData": "something", "myUnsignedData": "something else", "signature": {"algorithm": "ES256", )" +
+          p256 + R"("excludes": ["myUnsignedData"],
+          "value": "18HYl2jLzfVNhmTFPcK4eycWU-0_bSpCKYXXDztwFUt5asXboZCe61jelMU8l1u4EUoUXVXXBE4_qMkmj7Zafw"}})",
+      "{" + base + R"("signature": {"algorithm": "ES512", "publicKey": {"kty": "EC", "crv": "P-521",
+          "x": "AT9Hw32aVQCGd5csltC1dqhSB4fFt-mEWO-QxZqrr9Yrwn69_q7n1YOYrHSWjk_qMkCGk6qQ4f9ZRYIJPGqjfxC9",
+          "y": "AeVHV1elHFzR_P5Lzb22hMyhAzcGSTT1sdwVmFkJGBYt55RKXGNO1H9De2v_p5S-kkK8BZVh3JGzixMyT0Eo_ckS"},
+          "value": "AJ659xkbRdTlQQQpcV0dSbZ9DvtpIPTP2l00Xsrbp3PrXPzmJtGzDTnL4hz813SzLgq7ZJZ5ZR7fGvMQ6E_XO-2MAPrGAe5Kny4M2IPbeYuSTRXNvGhshNmhrSveTSqcAOZ3NLd-7KL55KKvF81eAkSxyRF1uyiPy2qK9bozrpz3oWem"}})",
+  };
+  for (const std::string& text : docs) {
+    json doc = json::parse(text);
+    EXPECT_TRUE(verifies(doc)) << text;
+    doc["name"] = "Jane";
+    EXPECT_FALSE(verifies(doc)) << text;
+  }
+  json excl = json::parse(docs[2]);
+  excl["myUnsignedData"] = "changed";  // excluded: still verifies
+  EXPECT_TRUE(verifies(excl));
+}
+
+TEST(Jsf, VerifiesThroughTheSpecCertificatePath) {
+  // The certificatePath of the CycloneDX spec test is the JSF P-256 vector's.
+  json doc;
+  Error err;
+  ASSERT_TRUE(read_bom_file(test::shared_dir() + "/fixtures/cyclonedx/spec-tests/valid-signatures-1.6.json", &doc,
+                            &err)) << err.str();
+  json v = json::parse(R"({"now": "2019-02-10T11:23:06Z", "name": "Joe", "id": 2200063})");
+  v["signature"] = {{"algorithm", "ES256"}, {"certificatePath", doc["signature"]["certificatePath"]},
+                    {"value", "OyltWriKjFuc2QLty_FvgEutNZcRHhNPDhi_lSBCn_zI-8pYhlwsY7cR4DcxlBFJ1rTr1L1tC1YaG59Hyt2tWQ"}};
+  JsfReport r;
+  ASSERT_TRUE(jsf_verify(v, nullptr, &r, &err)) << err.str();
+  EXPECT_TRUE(r.valid()) << r.signers[0].problem;
+  EXPECT_TRUE(r.signers[0].embedded_key);
+}
+
 TEST(Jsf, SpecTestDocumentParses) {
   json doc;
   Error err;
