@@ -167,6 +167,7 @@ bool rsa_from_jwk(const json& jwk, const std::string& where, JsfKey* out, Error*
   std::string n, e;
   if (!jwk_member(jwk, "n", where, &n, err) || !jwk_member(jwk, "e", where, &e, err)) return false;
   if (n.size() < 256 || n.size() > 2048) return reject(err, where + ": RSA modulus must be 2048 to 16384 bits");
+  if (e.size() > 8) return reject(err, where + ": RSA exponent longer than 64 bits");
   BnPtr bn_n(BN_bin2bn(reinterpret_cast<const unsigned char*>(n.data()), int(n.size()), nullptr));
   BnPtr bn_e(BN_bin2bn(reinterpret_cast<const unsigned char*>(e.data()), int(e.size()), nullptr));
   std::unique_ptr<OSSL_PARAM_BLD, BldFree> bld(OSSL_PARAM_BLD_new());
@@ -313,7 +314,8 @@ JsfSignerResult check(const SigObject& s, const std::string& pointer, const std:
   return r;
 }
 
-// Verifies the signature object at `sigs[i]` with `doc` prepared by `prepare`.
+// Verifies each object of signature.signers (alone in the array) or
+// signature.chain (with the links before it), its own value left out.
 bool verify_list(const json& doc, const char* member, JsfReport* out, EVP_PKEY* trusted, Error* err) {
   const json& list = doc["signature"][member];
   std::string base = std::string("/signature/") + member;

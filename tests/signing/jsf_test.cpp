@@ -173,6 +173,12 @@ TEST(Jsf, MalformedSignatureObjectsEachHaveTheirMessage) {
   EXPECT_EQ(with("/signature/publicKey/x", "AAAA"), "/signature/publicKey: EC coordinates must be 32 bytes");
   EXPECT_EQ(with("/signature/publicKey/x", base64url_encode(std::string(32, '\x01'))),
             "/signature/publicKey: EC point is not on the curve");
+  json rsa = {{"kty", "RSA"}, {"n", base64url_encode(std::string(256, '\xff'))}, {"e", "AQAB"}};
+  rsa["e"] = base64url_encode(std::string(9, '\x01'));
+  EXPECT_EQ(with("/signature/publicKey", rsa), "/signature/publicKey: RSA exponent longer than 64 bits");
+  rsa["e"] = "AQAB";
+  rsa["n"] = "AQAB";
+  EXPECT_EQ(with("/signature/publicKey", rsa), "/signature/publicKey: RSA modulus must be 2048 to 16384 bits");
   EXPECT_EQ(with("/signature/signers", json::array()), "/signature/signers: not a non-empty array");
   json t = doc;
   t["signature"].erase("publicKey");
