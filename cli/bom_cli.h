@@ -1,5 +1,5 @@
 // This file implements the declarations of the `bom` command group's
-// generate, score and diff entry points (kept apart from cli.h so that
+// generate, score, diff, sign and verify entry points (kept apart from cli.h so that
 // other `bom` subcommands can be added beside them).
 #pragma once
 
@@ -30,7 +30,20 @@ struct BomDiffArgs {
   bool json = false;
 };
 
+/// `pedigree bom sign FILE --key KEY.pem [--algorithm PS256] [-o FILE]`
+struct BomSignArgs {
+  std::string file, key, output, algorithm;
+};
+
+/// `pedigree bom verify FILE [--key PUB.pem] [--json]`
+struct BomVerifyArgs {
+  std::string file, key;
+  bool json = false;
+};
+
 int run_bom(const BomArgs& a);
+int run_bom_sign(const BomSignArgs& a);
+int run_bom_verify(const BomVerifyArgs& a);
 int run_bom_score(const BomScoreArgs& a);
 int run_bom_diff(const BomDiffArgs& a);
 

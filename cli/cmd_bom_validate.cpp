@@ -20,7 +20,7 @@ std::string text_report(const std::string& file, const BomValidation& v) {
   for (const BomIssue& w : v.warnings) out += "  warning: " + shown(w.path) + ": " + w.message + "\n";
   if (!v.signatures.empty())
     out += "  note: " + std::to_string(v.signatures.size()) +
-           " signature subtree(s) not schema-checked here; 'pedigree verify' checks signatures\n";
+           " signature subtree(s) not schema-checked here; 'pedigree bom verify' checks the top-level one\n";
   return out;
 }
 

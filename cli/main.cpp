@@ -51,6 +51,8 @@ struct Args {
   SignArgs sign;
   VerifyArgs verify;
   BomValidateArgs bom_validate;
+  BomSignArgs bom_sign;
+  BomVerifyArgs bom_verify;
   LineageArgs lineage;
   std::string help_topic;
 };
@@ -90,6 +92,21 @@ void add_bom_validate(CLI::App* bom, Args& a) {
   c->add_flag("--json", a.bom_validate.json, "Print the result as JSON");
 }
 
+void add_bom_sign(CLI::App* bom, Args& a) {
+  CLI::App* c = bom->add_subcommand("sign", "Sign a CycloneDX JSON BOM with JSF (JSON Signature Format)");
+  c->add_option("FILE", a.bom_sign.file, "CycloneDX JSON BOM")->required();
+  c->add_option("--key", a.bom_sign.key, "PEM private key (EC P-256/P-384/P-521, Ed25519 or RSA)")->required();
+  c->add_option("--algorithm", a.bom_sign.algorithm, "PS256 for RSA-PSS (default for RSA keys: RS256)");
+  c->add_option("-o,--output", a.bom_sign.output, "Write the signed BOM to FILE (atomically) instead of stdout");
+}
+
+void add_bom_verify(CLI::App* bom, Args& a) {
+  CLI::App* c = bom->add_subcommand("verify", "Verify the JSF signature of a CycloneDX JSON BOM");
+  c->add_option("FILE", a.bom_verify.file, "Signed CycloneDX JSON BOM")->required();
+  c->add_option("--key", a.bom_verify.key, "Expected signer public key (PEM or DER)");
+  c->add_flag("--json", a.bom_verify.json, "Print the result as JSON");
+}
+
 // `bom PATH` generates; nested subcommands (validate, score, diff) work on BOM files.
 void add_bom(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand("bom", "Generate a CycloneDX AI-BOM for a model; score or diff AI-BOMs");
@@ -112,10 +129,14 @@ void add_bom(CLI::App& app, Args& a) {
   d->add_option("B", a.bom_diff.b, "CycloneDX JSON BOM (after)")->required();
   d->add_flag("--json", a.bom_diff.json, "Print JSON");
   add_bom_validate(c, a);
+  add_bom_sign(c, a);
+  add_bom_verify(c, a);
 }
 
 int dispatch_bom(CLI::App& bom, Args& a) {
   if (bom.got_subcommand("validate")) return run_bom_validate(a.bom_validate);
+  if (bom.got_subcommand("sign")) return run_bom_sign(a.bom_sign);
+  if (bom.got_subcommand("verify")) return run_bom_verify(a.bom_verify);
   if (bom.got_subcommand("score")) return run_bom_score(a.bom_score);
   if (bom.got_subcommand("diff")) return run_bom_diff(a.bom_diff);
   return run_bom(a.bom);
