@@ -300,7 +300,9 @@ bool parse_sig(const json& s, const std::string& where, SigObject* out, Error* e
 
 // Verifies one parsed signature object over `data`.
 JsfSignerResult check(const SigObject& s, const std::string& pointer, const std::string& data, EVP_PKEY* trusted) {
-  JsfSignerResult r{pointer, s.algorithm};
+  JsfSignerResult r;
+  r.pointer = pointer;
+  r.algorithm = s.algorithm;
   auto alg = algorithms().find(s.algorithm);
   EVP_PKEY* key = trusted ? trusted : s.key.get();
   r.embedded_key = !trusted;
