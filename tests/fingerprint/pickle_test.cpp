@@ -39,20 +39,9 @@ const char kTorch113Legacy[] =
     "353035367103652e0200000000000000010000000000000002000000000000000300000000000000003c003c003c06000000000000000000"
     "00000000803f0000004000004040000080400000a040";
 
-struct Read {
-  bool ok = false;
-  ModelArtifact art;
-  TensorIndex idx;
-  Error err;
-  std::unique_ptr<MappedFile> file;
-};
+using Read = test::ReadResult;
 
-Read read_pkl(const std::string& bytes, const std::string& name = "m.pt") {
-  Read r;
-  r.file = MappedFile::from_bytes(name, bytes);
-  r.ok = pickle_reader().read(*r.file, &r.art, &r.idx, &r.err);
-  return r;
-}
+Read read_pkl(const std::string& bytes, const std::string& name = "m.pt") { return test::read_bytes(pickle_reader(), bytes, name); }
 
 std::string read_error(const std::string& bytes) {
   Read r = read_pkl(bytes);

@@ -53,20 +53,9 @@ const char kTorch113Zip[] =
     "000000000005000000000000001b01000000000000d203000000000000504b060700000000ed0400000000000001000000504b0506000000"
     "00050005001b010000d20300000000";
 
-struct Read {
-  bool ok = false;
-  ModelArtifact art;
-  TensorIndex idx;
-  Error err;
-  std::unique_ptr<MappedFile> file;
-};
+using Read = test::ReadResult;
 
-Read read_pt(const std::string& bytes, const std::string& name = "m.pt") {
-  Read r;
-  r.file = MappedFile::from_bytes(name, bytes);
-  r.ok = pytorch_reader().read(*r.file, &r.art, &r.idx, &r.err);
-  return r;
-}
+Read read_pt(const std::string& bytes, const std::string& name = "m.pt") { return test::read_bytes(pytorch_reader(), bytes, name); }
 
 std::string read_error(const std::string& bytes) {
   Read r = read_pt(bytes);

@@ -95,6 +95,13 @@ void put_u64(std::string* s, uint64_t v) {
   for (int i = 0; i < 8; ++i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 
+ReadResult read_bytes(const FormatReader& reader, const std::string& bytes, const std::string& name) {
+  ReadResult r;
+  r.file = MappedFile::from_bytes(name, bytes);
+  r.ok = reader.read(*r.file, &r.art, &r.idx, &r.err);
+  return r;
+}
+
 std::string unhex(std::string_view hex) {
   std::string out;
   for (size_t i = 0; i + 1 < hex.size(); i += 2)

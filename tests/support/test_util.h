@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "fingerprint/formats/reader.h"
+
 namespace pedigree::test {
 
 /// A fresh directory under the system temp dir, removed on destruction.
@@ -42,6 +44,18 @@ std::string samples_dir();
 /// Little-endian encoders for building fixtures in code.
 void put_u32(std::string* s, uint32_t v);
 void put_u64(std::string* s, uint64_t v);
+
+/// What one reader made of in-memory bytes.
+struct ReadResult {
+  bool ok = false;
+  ModelArtifact art;
+  TensorIndex idx;
+  Error err;
+  std::unique_ptr<MappedFile> file;
+};
+
+/// Runs `reader` over `bytes` presented as file `name`.
+ReadResult read_bytes(const FormatReader& reader, const std::string& bytes, const std::string& name);
 
 /// Bytes from a hex string (fixtures embedded as hex in test sources).
 std::string unhex(std::string_view hex);
