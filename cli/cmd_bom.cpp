@@ -47,14 +47,15 @@ bool hash_files(const BomArgs& a, const ModelArtifact& art, std::vector<BomFile>
                 ProgressCounter* progress, Error* err) {
   ManifestOptions sha;
   sha.jobs = a.jobs;
+  bool dir = std::filesystem::is_directory(a.path);
+  if (dir) sha.also = HashAlgorithm::kBlake2b512;  // both digests from one read of each file
   Manifest ms, mb;
   if (!build_manifest(a.path, sha, &ms, err, progress)) return false;
   *root = manifest_root(ms.resources);
-  bool dir = std::filesystem::is_directory(a.path);
   if (dir) {
-    ManifestOptions b = sha;
-    b.algorithm = HashAlgorithm::kBlake2b512;
-    if (!build_manifest(a.path, b, &mb, err, progress)) return false;
+    mb = ms;
+    mb.options.algorithm = HashAlgorithm::kBlake2b512;
+    for (Resource& r : mb.resources) r.digest = r.also_digest;
   }
   if (!bom_files_from_manifests(ms, dir ? &mb : nullptr, files, err)) return false;
   if (dir) return true;
@@ -83,7 +84,7 @@ int generate(const BomArgs& a) {
   BomInputs in{&art, &idx, nullptr, {}, {}, a.path};
   TensorFingerprint fp;
   {
-    Progress p("bom", listing.total_bytes * (dir ? 2 : 1) + tensor_bytes);
+    Progress p("bom", listing.total_bytes + tensor_bytes);
     if (!hash_files(a, art, &in.files, &in.manifest_root, p.counter(), &err)) return report_error(err);
     if (!compute_tensor_fingerprint(art, idx, &fp, &err, a.jobs, p.counter())) return report_error(err);
   }

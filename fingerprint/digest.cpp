@@ -79,10 +79,11 @@ std::vector<uint8_t> digest_bytes(HashAlgorithm a, std::string_view bytes) {
 }
 
 void hash_mapped_range(const MappedFile& file, uint64_t off, uint64_t len, Hasher* h,
-                       ProgressCounter* progress) {
+                       ProgressCounter* progress, Hasher* also) {
   while (len > 0) {
     uint64_t n = len < kWindowBytes ? len : kWindowBytes;
     h->update(file.data() + off, static_cast<size_t>(n));
+    if (also) also->update(file.data() + off, static_cast<size_t>(n));
     file.release(off, n);
     if (progress) progress->fetch_add(n, std::memory_order_relaxed);
     off += n;

@@ -54,9 +54,10 @@ std::vector<uint8_t> digest_bytes(HashAlgorithm a, std::string_view bytes);
 /// Bytes hashed so far, for progress reporting across threads.
 using ProgressCounter = std::atomic<uint64_t>;
 
-/// Feeds [off, off+len) of `file` to `h` in windows of a few MiB, releasing
-/// each window's pages afterwards so resident memory stays bounded.
+/// Feeds [off, off+len) of `file` to `h` (and to `also` when non-null, so
+/// two digests cost one read) in windows of a few MiB, releasing each
+/// window's pages afterwards so resident memory stays bounded.
 void hash_mapped_range(const MappedFile& file, uint64_t off, uint64_t len, Hasher* h,
-                       ProgressCounter* progress = nullptr);
+                       ProgressCounter* progress = nullptr, Hasher* also = nullptr);
 
 }  // namespace pedigree

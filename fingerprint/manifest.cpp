@@ -99,12 +99,12 @@ std::string model_name_of(const std::string& path) {
 void add_resources(const Manifest& m, const std::string& rel, const std::string& path, uint64_t size,
                    std::vector<Resource>* out) {
   if (m.options.method == SerializationMethod::kFiles) {
-    out->push_back({rel, path, 0, size, {}});
+    out->push_back({rel, path, 0, size, {}, {}});
     return;
   }
   for (uint64_t start = 0; start < size; start += m.options.shard_size) {
     uint64_t end = std::min(size, start + m.options.shard_size);
-    out->push_back({rel + ":" + std::to_string(start) + ":" + std::to_string(end), path, start, end, {}});
+    out->push_back({rel + ":" + std::to_string(start) + ":" + std::to_string(end), path, start, end, {}, {}});
   }
 }
 
@@ -182,8 +182,11 @@ bool hash_manifest(Manifest* out, Error* err, ProgressCounter* progress) {
         return;
       }
       Hasher h(opts.algorithm);
-      hash_mapped_range(*file, r.start, r.end - r.start, &h, progress);
+      std::optional<Hasher> also;
+      if (opts.also) also.emplace(*opts.also);
+      hash_mapped_range(*file, r.start, r.end - r.start, &h, progress, also ? &*also : nullptr);
       r.digest = h.finish();
+      if (also) r.also_digest = also->finish();
     });
   });
   for (size_t i = 0; i < failed.size(); ++i)

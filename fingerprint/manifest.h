@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct ManifestOptions {
   bool ignore_defaults = true;            ///< also ignore .git, .gitattributes, .gitignore, .github
   std::string signature_name = "model.sig";  ///< ignored as well (relative to the root), empty for none
   unsigned jobs = 0;                      ///< worker threads; 0 = all cores
+  std::optional<HashAlgorithm> also;      ///< a second digest per resource, computed in the same read
 };
 
 /// One hashed file or shard.
@@ -34,6 +36,7 @@ struct Resource {
   std::string path;               ///< filesystem path that was hashed
   uint64_t start = 0, end = 0;    ///< byte range hashed
   std::vector<uint8_t> digest;
+  std::vector<uint8_t> also_digest;  ///< with ManifestOptions::also
 };
 
 /// The manifest of a model.

@@ -147,7 +147,7 @@ std::string mismatch_text(const VerifyResult& r) {
 
 bool check_payload_root(const Statement& st, const std::string& path, VerifyResult* r) {
   std::vector<Resource> listed;
-  for (const SignedResource& s : st.resources) listed.push_back({s.name, "", 0, 0, s.digest});
+  for (const SignedResource& s : st.resources) listed.push_back({s.name, "", 0, 0, s.digest, {}});
   std::vector<uint8_t> root = manifest_root(listed);
   if (st.legacy) {
     r->root_hex = to_hex(root);

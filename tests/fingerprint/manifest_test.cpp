@@ -223,3 +223,28 @@ TEST(Manifest, AgreesWithReferenceBundles) {
 
 }  // namespace
 }  // namespace pedigree
+
+namespace pedigree {
+namespace {
+
+TEST(Manifest, SecondDigestFromTheSameReadEqualsItsOwnManifest) {
+  test::TempDir t;
+  t.write("a", std::string(20 << 20, 'x'));  // several hashing windows
+  t.write("b", "short");
+  ManifestOptions both;
+  both.also = HashAlgorithm::kBlake2b512;
+  ManifestOptions blake;
+  blake.algorithm = HashAlgorithm::kBlake2b512;
+  Manifest m, b;
+  Error err;
+  ASSERT_TRUE(build_manifest(t.path().string(), both, &m, &err)) << err.str();
+  ASSERT_TRUE(build_manifest(t.path().string(), blake, &b, &err)) << err.str();
+  ASSERT_EQ(m.resources.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(m.resources[i].digest.size(), 32u);
+    EXPECT_EQ(m.resources[i].also_digest, b.resources[i].digest) << m.resources[i].name;
+  }
+}
+
+}  // namespace
+}  // namespace pedigree
