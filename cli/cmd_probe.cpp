@@ -3,7 +3,6 @@
 // print the per-pack decisions (docs/probes.md). Exit 1 when any pack is flagged.
 #include <fmt/format.h>
 
-#include <cstdlib>
 #include <memory>
 
 #include "cli/cli.h"
@@ -43,13 +42,6 @@ int validate_pack(const std::string& path) {
   return kOk;
 }
 
-std::string default_cache_dir() {
-  const char* xdg = std::getenv("XDG_CACHE_HOME");
-  if (xdg && *xdg) return std::string(xdg) + "/pedigree/probes";
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/.cache/pedigree/probes";
-}
-
 bool check_args(const ProbeArgs& a, std::string* why) {
   if (a.packs.empty()) return *why = "no --pack given (see 'pedigree probe --list-packs')", false;
   if (a.gguf.empty() == a.endpoint.empty())
@@ -66,7 +58,7 @@ probes::BackendOptions backend_options(const ProbeArgs& a) {
   o.model = a.model;
   o.gguf_path = a.gguf;
   o.llama_server = a.llama_server;
-  o.cache_dir = a.cache_dir.empty() ? default_cache_dir() : a.cache_dir;
+  o.cache_dir = a.cache_dir;  // empty: the backend's default
   o.no_cache = a.no_cache;
   o.concurrency = a.concurrency;
   return o;

@@ -193,8 +193,8 @@ void add_probe(CLI::App& app, Args& a) {
   c->add_option("-o,--output", a.probe.output, "Write the result to FILE (atomically) instead of stdout");
   c->add_option("--concurrency", a.probe.concurrency, "Requests in flight (default 4, at most 64)");
   c->add_flag("--no-cache", a.probe.no_cache, "Do not read or write the response cache");
-  c->add_option("--cache-dir", a.probe.cache_dir, "Response cache directory (default ~/.cache/pedigree/probes)");
-  c->add_option("--llama-server", a.probe.llama_server, "llama-server binary for a GGUF model");
+  c->add_option("--cache-dir", a.probe.cache_dir, "Response cache directory (default ${XDG_CACHE_HOME:-~/.cache}/pedigree/responses)");
+  c->add_option("--llama-server", a.probe.llama_server, "llama-server binary for a GGUF model (default $PEDIGREE_LLAMA_SERVER, else PATH)");
   c->add_option("--declared", a.probe.declared, "The model's declared vendor (identity packs never flag it)");
   c->add_flag("--list-packs", a.probe.list_packs, "List the built-in packs and exit");
   c->add_option("--validate-pack", a.probe.validate_pack, "Check a pack file and exit (2 naming the bad field)");

@@ -18,8 +18,8 @@ struct BackendOptions {
   std::string endpoint;      ///< e.g. "http://127.0.0.1:8080/v1"
   std::string model;         ///< model name sent to the endpoint
   std::string gguf_path;     ///< local model served by llama-server
-  std::string llama_server;  ///< llama-server binary (empty: scripts/llama-server.sh's cache or PATH)
-  std::string cache_dir;     ///< response cache directory (the CLI resolves its default)
+  std::string llama_server;  ///< llama-server binary; empty: $PEDIGREE_LLAMA_SERVER, else PATH
+  std::string cache_dir;     ///< empty: ${XDG_CACHE_HOME:-~/.cache}/pedigree/responses
   bool no_cache = false;
   int concurrency = 4;       ///< requests in flight at most (llama-server: parallel slots)
   int timeout_s = 120;       ///< per request
