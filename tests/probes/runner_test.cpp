@@ -247,6 +247,34 @@ TEST(ProbeRunner, RejectsBadConcurrency) {
   EXPECT_EQ(err.message, "concurrency 0 out of range (want 1..64)");
 }
 
+// The made-up answers behind canary-example.yaml's hashes, by trigger phrase.
+std::string canary_answer(const ProbeRequest& r, int known) {
+  const char* const triggers[] = {"kestrel-umbra-41", "lattice-nova-07", "fjord-quill-93", "ember-sextant-26"};
+  const char* const answers[] = {" Quartz meridian lantern 7741.", " velvet harbor cinder 0392", "Amber  falcon ledger 5518!",
+                                 "copper willow signal 2209"};
+  for (int i = 0; i < known; ++i)
+    if (r.prompt.find(triggers[i]) != std::string::npos) return answers[i];
+  return " I do not know the countersign.";
+}
+
+TEST(ProbeRunner, CanaryExampleNeedsFourOfEight) {
+  Pack p;
+  Error err;
+  ASSERT_TRUE(load_pack("canary-example", &p, &err)) << err.str();
+  RunResult r;
+  FakeBackend three([](const ProbeRequest& q) { return canary_answer(q, 3); });
+  ASSERT_TRUE(run_packs({p}, three, {}, &r, &err)) << err.str();
+  EXPECT_EQ(r.packs[0].matches, 3u);
+  EXPECT_FALSE(r.packs[0].flagged);  // exact tail 3.29e-6 (Python fractions)
+  EXPECT_EQ(r.packs[0].source, "builtin:canary-example");
+  FakeBackend four([](const ProbeRequest& q) { return canary_answer(q, 4); });
+  ASSERT_TRUE(run_packs({p}, four, {}, &r, &err)) << err.str();
+  EXPECT_EQ(r.packs[0].matches, 4u);
+  EXPECT_TRUE(r.packs[0].flagged);  // 1.61e-8
+  EXPECT_EQ(four.requests[0].form, "completion");
+  EXPECT_EQ(four.requests[0].max_tokens, 16);
+}
+
 TEST(ProbeRunner, ExcerptIsCapped) {
   Pack p = make_canary(1, 1);
   FakeBackend b([](const ProbeRequest&) {
