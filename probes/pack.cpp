@@ -192,9 +192,14 @@ bool parse_prompts(const Ctx& c, const YAML::Node& root, Pack* p) {
   if (n.size() < 1 || n.size() > kMaxPrompts)
     return c.bad("prompts", std::to_string(n.size()) + " entries out of range (want 1.." + std::to_string(kMaxPrompts) + ")");
   std::map<std::string, size_t> seen;
+  uint64_t total = 0;  // YAML aliases can repeat one long text: cap the sum, not only each field
   for (size_t i = 0; i < n.size(); ++i) {
     Prompt pr;
     if (!parse_prompt(c, n[i], i, p->kind, &pr)) return false;
+    total += pr.text.size() + pr.system.size() + (pr.expect ? pr.expect->value.size() : 0);
+    if (total > kMaxPackBytes)
+      return c.bad("prompts[" + std::to_string(i) + "]", "prompt text totals " + std::to_string(total) +
+                                                          " bytes, over the pack cap of " + std::to_string(kMaxPackBytes));
     auto [it, fresh] = seen.emplace(pr.id, i);
     if (!fresh)
       return c.bad("prompts[" + std::to_string(i) + "].id",

@@ -259,6 +259,14 @@ TEST(ProbePackErrors, Claims) {
             "pack.yaml: declared_vendor: want a string, got a list");
 }
 
+TEST(ProbePackErrors, AliasesCannotAmplify) {
+  // One 60000-byte text, repeated by alias: the 280th copy passes 16 MiB.
+  std::string y = "id: a\nversion: 1\ndescription: d\nkind: identity\nchance_probability: 0.1\nclaims: [{vendor: V, match: regex, value: v}]\nprompts:\n"
+      "  - {id: p0, text: &t \"" + std::string(60000, 'a') + "\"}\n";
+  for (int i = 1; i < 400; ++i) y += "  - {id: p" + std::to_string(i) + ", text: *t}\n";
+  EXPECT_EQ(error_of(y), "pack.yaml: prompts[279]: prompt text totals 16800000 bytes, over the pack cap of 16777216");
+}
+
 TEST(ProbePack, LoadFileAndSizeCap) {
   test::TempDir dir;
   std::string path = dir.write("p.yaml", kCanary);
