@@ -11,11 +11,12 @@
 #include "cli/bom_cli.h"
 #include "cli/cli.h"
 #include "cli/lineage_cli.h"
+#include "cli/probe_cli.h"
 
 namespace pedigree::cli {
 namespace {
 
-const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "help"};
+const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "probe", "help"};
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -54,6 +55,7 @@ struct Args {
   BomSignArgs bom_sign;
   BomVerifyArgs bom_verify;
   LineageArgs lineage;
+  ProbeArgs probe;
   std::string help_topic;
 };
 
@@ -180,6 +182,24 @@ void add_lineage(CLI::App& app, Args& a) {
   c->add_option("-j,--jobs", a.lineage.jobs, "Worker threads (default: all cores)");
 }
 
+void add_probe(CLI::App& app, Args& a) {
+  CLI::App* c = app.add_subcommand(
+      "probe", "Run behavioural probe packs (canary, trigger, identity) against a model (exit 1 when flagged)");
+  c->add_option("MODEL", a.probe.gguf, "Local GGUF model, served by llama-server (instead of --endpoint)");
+  c->add_option("--endpoint", a.probe.endpoint, "OpenAI-compatible endpoint URL, e.g. http://127.0.0.1:8080/v1");
+  c->add_option("--model", a.probe.model, "Model name at the endpoint (API key only from $PEDIGREE_API_KEY)");
+  c->add_option("--pack", a.probe.packs, "Built-in pack id or pack file (repeatable)")->allow_extra_args(false);
+  c->add_flag("--json", a.probe.json, "Print JSON (every probe, per-vendor statistics)");
+  c->add_option("-o,--output", a.probe.output, "Write the result to FILE (atomically) instead of stdout");
+  c->add_option("--concurrency", a.probe.concurrency, "Requests in flight (default 4, at most 64)");
+  c->add_flag("--no-cache", a.probe.no_cache, "Do not read or write the response cache");
+  c->add_option("--cache-dir", a.probe.cache_dir, "Response cache directory (default ${XDG_CACHE_HOME:-~/.cache}/pedigree/responses)");
+  c->add_option("--llama-server", a.probe.llama_server, "llama-server binary for a GGUF model (default $PEDIGREE_LLAMA_SERVER, else PATH)");
+  c->add_option("--declared", a.probe.declared, "The model's declared vendor (identity packs never flag it)");
+  c->add_flag("--list-packs", a.probe.list_packs, "List the built-in packs and exit");
+  c->add_option("--validate-pack", a.probe.validate_pack, "Check a pack file and exit (2 naming the bad field)");
+}
+
 void add_help(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand("help", "Show help for a command");
   c->add_option("COMMAND", a.help_topic, "Command to describe");
@@ -193,6 +213,7 @@ int dispatch(CLI::App& app, Args& a) {
   if (app.got_subcommand("sign")) return run_sign(a.sign);
   if (app.got_subcommand("verify")) return run_verify(a.verify);
   if (app.got_subcommand("lineage")) return run_lineage(a.lineage);
+  if (app.got_subcommand("probe")) return run_probe(a.probe);
   if (app.got_subcommand("help")) {
     if (a.help_topic.empty()) {
       std::fputs(app.help().c_str(), stdout);
@@ -228,6 +249,7 @@ int main(int argc, char** argv) {
   add_sign(app, a);
   add_verify(app, a);
   add_lineage(app, a);
+  add_probe(app, a);
   add_help(app, a);
   try {
     app.parse(argc, argv);
