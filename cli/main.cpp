@@ -55,6 +55,7 @@ struct Args {
   BomVerifyArgs bom_verify;
   LineageArgs lineage;
   RegistryArgs registry;
+  std::string global_registry;  ///< top-level --registry, for `registry` and `lineage --registry`
   std::string help_topic;
 };
 
@@ -231,9 +232,13 @@ int dispatch(CLI::App& app, Args& a) {
   if (app.got_subcommand("verify")) return run_verify(a.verify);
   if (app.got_subcommand("lineage")) {
     a.lineage.use_registry = app.get_subcommand("lineage")->count("--registry") > 0;
+    if (a.lineage.registry.empty()) a.lineage.registry = a.global_registry;
     return run_lineage(a.lineage);
   }
-  if (app.got_subcommand("registry")) return run_registry(a.registry);
+  if (app.got_subcommand("registry")) {
+    if (a.registry.db.empty()) a.registry.db = a.global_registry;
+    return run_registry(a.registry);
+  }
   if (app.got_subcommand("help")) {
     if (a.help_topic.empty()) {
       std::fputs(app.help().c_str(), stdout);
@@ -270,6 +275,9 @@ int main(int argc, char** argv) {
   add_verify(app, a);
   add_lineage(app, a);
   add_registry(app, a);
+  app.add_option("--registry", a.global_registry,
+                 "Registry database for 'registry' and 'lineage --registry' (default: "
+                 "${XDG_DATA_HOME:-~/.local/share}/pedigree/registry.db)");
   add_help(app, a);
   try {
     app.parse(argc, argv);

@@ -6,7 +6,7 @@
 # (random sign and 10-bit mantissa, exponent giving |x| in [2^-8, 2^-4)) in one
 # pool that every tensor slices at a random offset, and the noise XORs the low
 # NOISE_BITS mantissa bits (up to 12 % relative change for 7).
-# Usage: gen.py OUTDIR [--hidden 4096 --layers 32 --vocab 32000 --ffn 11008 --noise-bits 7 --seed 1234]
+# Usage: gen.py OUTDIR [--hidden 4096 --layers 32 --vocab 32000 --ffn 11008 --noise-bits 7 --seed 1234 --base-only]
 import argparse
 import json
 import struct
@@ -59,6 +59,7 @@ def main():
     ap.add_argument('--ffn', type=int, default=11008)
     ap.add_argument('--noise-bits', type=int, default=7)
     ap.add_argument('--seed', type=int, default=1234)
+    ap.add_argument('--base-only', action='store_true', help='write only base.safetensors (an independent model with another seed)')
     a = ap.parse_args()
     out = Path(a.outdir)
     out.mkdir(parents=True, exist_ok=True)
@@ -72,7 +73,7 @@ def main():
     pool = random_f16(rng, biggest + (1 << 20))
     noise = np.frombuffer(rng.bytes(2 * pool.size), dtype='<u2') & np.uint16((1 << a.noise_bits) - 1)
     buf = np.empty(biggest, dtype='<u2')
-    with open(out / 'base.safetensors', 'wb') as fa, open(out / 'derived.safetensors', 'wb') as fb:
+    with open(out / 'base.safetensors', 'wb') as fa, open('/dev/null' if a.base_only else out / 'derived.safetensors', 'wb') as fb:
         fa.write(header(specs))
         fb.write(header(specs))
         for name, shape, role in specs:
@@ -86,6 +87,8 @@ def main():
             off = min(off, pool.size - n)
             w = pool[off:off + n].reshape(shape)
             fa.write(memoryview(w))
+            if a.base_only:
+                continue
             d = buf[:n].reshape(shape)
             if role in ('reads', 'embed'):
                 np.take(w, perm, axis=1, out=d)
