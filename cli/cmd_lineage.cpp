@@ -1,8 +1,12 @@
-// This file implements `pedigree lineage A B`: reads both models, runs the
-// permutation-robust weight comparison (docs/lineage.md) and prints the
-// per-layer scores, p-values, the verdict and the thresholds that decided it.
+// This file implements `pedigree lineage A B` (fingerprints by default, the
+// full computation with --exact) and `pedigree lineage PATH --registry [DB]`:
+// prints the per-layer scores, p-values, the verdict and the thresholds, or
+// the registry's nearest models with their relations.
 #include <fmt/format.h>
 
+#include <fmt/ranges.h>
+
+#include <algorithm>
 #include <memory>
 
 #include <tbb/global_control.h>
@@ -11,6 +15,8 @@
 #include "cli/lineage_cli.h"
 #include "fingerprint/formats/reader.h"
 #include "fingerprint/lineage.h"
+#include "fingerprint/lineage_fp.h"
+#include "fingerprint/registry.h"
 
 namespace pedigree::cli {
 namespace {
@@ -34,7 +40,7 @@ nlohmann::json report_json(const LineageArgs& a, const LineageReport& r) {
                       {"log10_p", opt_json(l.log10_p)}, {"huref", opt_json(l.huref)}});
   nlohmann::json zhu = {{"fisher_log10_p", opt_json(r.fisher_log10_p)}};
   if (!r.zhu_note.empty()) zhu["note"] = r.zhu_note;
-  return {{"a", a.a}, {"b", a.b}, {"vocab", r.vocab}, {"hidden", r.hidden}, {"layers_a", r.layers_a},
+  return {{"a", a.a}, {"b", a.b}, {"method", a.exact ? "exact" : "fingerprint"}, {"vocab", r.vocab}, {"hidden", r.hidden}, {"layers_a", r.layers_a},
           {"layers_b", r.layers_b},
           {"alignment", {{"vocab_rows_used", r.vocab_rows_used}, {"mean_abs_correlation", r.embed_match},
                          {"units_moved", r.units_moved}, {"sign_flips", r.sign_flips}}},
@@ -46,7 +52,8 @@ nlohmann::json report_json(const LineageArgs& a, const LineageReport& r) {
 
 std::string report_text(const LineageArgs& a, const LineageReport& r) {
   std::string out = fmt::format("lineage  {}  vs  {}\n", a.a, a.b);
-  out += fmt::format("vocab {}, hidden {}, layers {} vs {}\n", r.vocab, r.hidden, r.layers_a, r.layers_b);
+  out += fmt::format("vocab {}, hidden {}, layers {} vs {} ({})\n", r.vocab, r.hidden, r.layers_a, r.layers_b,
+                     a.exact ? "exact: full weights" : "from fingerprints; --exact for the full computation");
   out += fmt::format("hidden units matched on {} embedding rows: mean |r| {:.3f}, {} moved, {} sign flips\n",
                      r.vocab_rows_used, r.embed_match, r.units_moved, r.sign_flips);
   out += fmt::format("{:>3} {:>3}  {:>7} {:>7} {:>7} {:>8}  {:>9} {:>7} {:>9} {:>7}\n", "A", "B", "cka_q", "cka_k",
@@ -58,7 +65,8 @@ std::string report_text(const LineageArgs& a, const LineageReport& r) {
                        opt(l.huref, "{:.3f}"));
   out += fmt::format("primary score (AWM-style unbiased CKA of Q,K): {:.3f}\n", r.primary);
   out += fmt::format("raw cosine of Q (comparison only, not evidence): {}\n", opt(r.raw_cosine, "{:.3f}"));
-  out += fmt::format("HuRef-style invariants (secondary, not in the verdict): {}\n", opt(r.huref, "{:.3f}"));
+  out += fmt::format("HuRef-style invariants (secondary, not in the verdict): {}\n",
+                     a.exact ? opt(r.huref, "{:.3f}") : "- (needs --exact)");
   out += r.fisher_log10_p
              ? fmt::format("independence test (Zhu et al.): Fisher-combined p = 1e{:.1f}\n", *r.fisher_log10_p)
              : "independence test (Zhu et al.): " + r.zhu_note + "\n";
@@ -66,17 +74,85 @@ std::string report_text(const LineageArgs& a, const LineageReport& r) {
   return out;
 }
 
+std::string relation_text(const RegistryMatch& m) {
+  if (m.relation == "identity") return "identity (same tensors)";
+  if (m.relation == "identity-renamed") return "identity (same tensors, renamed)";
+  if (m.relation == "not-comparable") return "not comparable (" + m.note + ")";
+  return m.report.verdict;
+}
+
+bool flags(const RegistryMatch& m) {
+  return m.model.is_protected &&
+         (m.relation == "identity" || m.relation == "identity-renamed" ||
+          (m.relation == "compared" && m.report.verdict == "derived"));
+}
+
+std::string registry_text(const LineageArgs& a, const std::string& db, const std::vector<RegistryMatch>& ms) {
+  std::string out = fmt::format("lineage  {}  vs registry {} ({} models)\n", a.a, db, ms.size());
+  out += fmt::format("{:<24} {:>9} {:>8} {:>9}  {}\n", "model", "protected", "primary", "log10_p", "relation");
+  for (const RegistryMatch& m : ms) {
+    bool cmp = m.relation == "compared";
+    out += fmt::format("{:<24} {:>9} {:>8} {:>9}  {}\n", m.model.name, m.model.is_protected ? "yes" : "no",
+                       cmp ? fmt::format("{:.3f}", m.report.primary) : "-",
+                       cmp ? opt(m.report.fisher_log10_p, "{:.1f}") : "-", relation_text(m));
+  }
+  std::vector<std::string> hit;
+  for (const RegistryMatch& m : ms)
+    if (flags(m)) hit.push_back(m.model.name);
+  out += hit.empty() ? "verdict: not derived from any protected model\n"
+                     : fmt::format("verdict: identical to or derived from protected model(s): {}\n",
+                                   fmt::join(hit, ", "));
+  return out;
+}
+
+nlohmann::json registry_json(const LineageArgs& a, const std::string& db, const std::vector<RegistryMatch>& ms) {
+  nlohmann::json list = nlohmann::json::array(), hit = nlohmann::json::array();
+  for (const RegistryMatch& m : ms) {
+    nlohmann::json j = {{"name", m.model.name}, {"protected", m.model.is_protected}, {"license", m.model.license},
+                        {"relation", m.relation}};
+    if (m.relation == "not-comparable") j["reason"] = m.note;
+    if (m.relation == "compared")
+      j.update({{"primary_score", m.report.primary}, {"fisher_log10_p", opt_json(m.report.fisher_log10_p)},
+                {"verdict", m.report.verdict}, {"reason", m.report.reason}});
+    list.push_back(j);
+    if (flags(m)) hit.push_back(m.model.name);
+  }
+  return {{"model", a.a}, {"registry", db}, {"matches", list}, {"flagged", hit}};
+}
+
+int run_lineage_registry(const LineageArgs& a) {
+  if (!a.b.empty()) return report_error("lineage: give either B or --registry, not both");
+  std::string db = a.registry.empty() ? default_registry_path() : a.registry;
+  Error err;
+  auto reg = Registry::open(db, &err);
+  if (!reg) return report_error(err);
+  std::vector<RegistryMatch> ms;
+  if (!match_registry(a.a, *reg, &ms, &err, a.jobs)) return report_error("cannot compare: " + err.str());
+  std::string text = a.json ? json_text(registry_json(a, db, ms)) : registry_text(a, db, ms);
+  if (!write_output("", text, &err)) return report_error(err);
+  return std::any_of(ms.begin(), ms.end(), flags) ? kFlagged : kOk;
+}
+
 }  // namespace
 
 int run_lineage(const LineageArgs& a) {
   std::unique_ptr<tbb::global_control> limit;
   if (a.jobs) limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, a.jobs);
+  if (a.use_registry) return run_lineage_registry(a);
+  if (a.b.empty()) return report_error("lineage: B is required (or --registry)");
+  LineageReport r;
+  Error err;
   ModelArtifact aa, ab;
   TensorIndex ia, ib;
-  Error err;
   if (!read_model(a.a, &aa, &ia, &err) || !read_model(a.b, &ab, &ib, &err)) return report_error(err);
-  LineageReport r;
-  if (!compare_lineage(aa, ia, ab, ib, &r, &err)) return report_error("cannot compare: " + err.str());
+  if (a.exact) {
+    if (!compare_lineage(aa, ia, ab, ib, &r, &err)) return report_error("cannot compare: " + err.str());
+  } else {
+    LineageFp fa, fb;
+    if (!build_lineage_fp(aa, ia, FpPlan{}, &fa, &err) || !build_lineage_fp(ab, ib, FpPlan{}, &fb, &err) ||
+        !compare_fingerprints(fa, fb, a.a, a.b, &r, &err))
+      return report_error("cannot compare: " + err.str());
+  }
   std::string text = a.json ? json_text(report_json(a, r)) : report_text(a, r);
   if (!write_output("", text, &err)) return report_error(err);
   return r.verdict == "derived" ? kFlagged : kOk;

@@ -16,7 +16,7 @@
 namespace pedigree::cli {
 namespace {
 
-const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "probe", "help"};
+const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "registry", "probe", "help"};
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -56,6 +56,8 @@ struct Args {
   BomVerifyArgs bom_verify;
   LineageArgs lineage;
   ProbeArgs probe;
+  RegistryArgs registry;
+  std::string global_registry;  ///< top-level --registry, for `registry` and `lineage --registry`
   std::string help_topic;
 };
 
@@ -177,7 +179,12 @@ void add_lineage(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand(
       "lineage", "Is B derived from A? Permutation-robust weight similarity (exit 1 when derived)");
   c->add_option("A", a.lineage.a, "Model file or directory")->required();
-  c->add_option("B", a.lineage.b, "Model file or directory")->required();
+  c->add_option("B", a.lineage.b, "Model file or directory (or use --registry)");
+  c->add_option("--registry", a.lineage.registry,
+                "Compare A with every model of registry DB (default: the default registry); exit 1 when A is "
+                "identical to or derived from a protected model")
+      ->expected(0, 1);
+  c->add_flag("--exact", a.lineage.exact, "Compare the full weights (slow for large models) instead of fingerprints");
   c->add_flag("--json", a.lineage.json, "Print JSON");
   c->add_option("-j,--jobs", a.lineage.jobs, "Worker threads (default: all cores)");
 }
@@ -200,6 +207,37 @@ void add_probe(CLI::App& app, Args& a) {
   c->add_option("--validate-pack", a.probe.validate_pack, "Check a pack file and exit (2 naming the bad field)");
 }
 
+// `registry ACTION ...`; --registry DB is accepted before or after the action.
+void add_registry(CLI::App& app, Args& a) {
+  CLI::App* c = app.add_subcommand("registry", "Keep a registry of known models and their lineage fingerprints");
+  c->add_option("--registry", a.registry.db,
+                "Registry database (default: ${XDG_DATA_HOME:-~/.local/share}/pedigree/registry.db)");
+  c->require_subcommand(1);
+  auto sub = [&](const char* name, const char* what) {
+    CLI::App* s = c->add_subcommand(name, what);
+    s->fallthrough();
+    s->callback([&a, name] { a.registry.action = name; });
+    return s;
+  };
+  CLI::App* add = sub("add", "Register the model at PATH under NAME (digests and lineage fingerprint)");
+  add->add_option("PATH", a.registry.path, "Model file or directory")->required();
+  add->add_option("--name", a.registry.name, "Unique name of the model")->required();
+  add->add_option("--license", a.registry.license, "Licence of the model (e.g. an SPDX id)");
+  add->add_flag("--protected", a.registry.is_protected, "Flag models derived from this one (lineage exit 1)");
+  add->add_option("-j,--jobs", a.registry.jobs, "Worker threads (default: all cores)");
+  sub("list", "List registered models")->add_flag("--json", a.registry.json, "Print JSON");
+  CLI::App* show = sub("show", "Show one registered model");
+  show->add_option("NAME", a.registry.name, "Registered name")->required();
+  show->add_flag("--json", a.registry.json, "Print JSON");
+  sub("remove", "Remove a registered model")->add_option("NAME", a.registry.name, "Registered name")->required();
+  sub("export", "Write a consistent SQLite copy of the registry to FILE (atomically)")
+      ->add_option("FILE", a.registry.path, "Output file")
+      ->required();
+  sub("import", "Add every model of the registry FILE (all or nothing)")
+      ->add_option("FILE", a.registry.path, "Registry file (from export)")
+      ->required();
+}
+
 void add_help(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand("help", "Show help for a command");
   c->add_option("COMMAND", a.help_topic, "Command to describe");
@@ -212,8 +250,16 @@ int dispatch(CLI::App& app, Args& a) {
   if (app.got_subcommand("bom")) return dispatch_bom(*app.get_subcommand("bom"), a);
   if (app.got_subcommand("sign")) return run_sign(a.sign);
   if (app.got_subcommand("verify")) return run_verify(a.verify);
-  if (app.got_subcommand("lineage")) return run_lineage(a.lineage);
   if (app.got_subcommand("probe")) return run_probe(a.probe);
+  if (app.got_subcommand("lineage")) {
+    a.lineage.use_registry = app.get_subcommand("lineage")->count("--registry") > 0;
+    if (a.lineage.registry.empty()) a.lineage.registry = a.global_registry;
+    return run_lineage(a.lineage);
+  }
+  if (app.got_subcommand("registry")) {
+    if (a.registry.db.empty()) a.registry.db = a.global_registry;
+    return run_registry(a.registry);
+  }
   if (app.got_subcommand("help")) {
     if (a.help_topic.empty()) {
       std::fputs(app.help().c_str(), stdout);
@@ -250,6 +296,10 @@ int main(int argc, char** argv) {
   add_verify(app, a);
   add_lineage(app, a);
   add_probe(app, a);
+  add_registry(app, a);
+  app.add_option("--registry", a.global_registry,
+                 "Registry database for 'registry' and 'lineage --registry' (default: "
+                 "${XDG_DATA_HOME:-~/.local/share}/pedigree/registry.db)");
   add_help(app, a);
   try {
     app.parse(argc, argv);

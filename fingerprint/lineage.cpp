@@ -44,25 +44,6 @@ struct Side {
   LlamaModel m;
 };
 
-// Columns of `e` over `rows`, centred and scaled to unit norm: returns [d][rows].
-std::vector<double> standardized_columns(const Matrix& e, const std::vector<size_t>& rows) {
-  size_t d = e.cols, n = rows.size();
-  std::vector<double> out(d * n);
-  tbb::parallel_for(size_t{0}, d, [&](size_t c) {
-    double mean = 0, ss = 0;
-    for (size_t r = 0; r < n; ++r) mean += e.at(rows[r], c);
-    mean /= static_cast<double>(n);
-    for (size_t r = 0; r < n; ++r) {
-      double x = e.at(rows[r], c) - mean;
-      out[c * n + r] = x;
-      ss += x * x;
-    }
-    double inv = ss > 0 ? 1 / std::sqrt(ss) : 0;
-    for (size_t r = 0; r < n; ++r) out[c * n + r] *= inv;
-  });
-  return out;
-}
-
 bool align_hidden(const Side& a, const Side& b, Alignment* al, LineageReport* rep, Error* err) {
   Matrix ea, eb;
   if (!load_matrix(*a.art, *a.m.embed, &ea, err) || !load_matrix(*b.art, *b.m.embed, &eb, err)) return false;
@@ -70,27 +51,11 @@ bool align_hidden(const Side& a, const Side& b, Alignment* al, LineageReport* re
   std::vector<size_t> rows(n);
   for (size_t i = 0; i < n; ++i) rows[i] = i * v / n;
   rep->vocab_rows_used = n;
-  std::vector<double> ca = standardized_columns(ea, rows), cb = standardized_columns(eb, rows);
-  std::vector<double> corr(d * d), cost(d * d);
-  tbb::parallel_for(size_t{0}, d, [&](size_t i) {
-    for (size_t j = 0; j < d; ++j) {
-      double s = 0;
-      for (size_t r = 0; r < n; ++r) s += ca[i * n + r] * cb[j * n + r];
-      corr[i * d + j] = s;
-      cost[i * d + j] = -std::fabs(s);
-    }
-  });
-  al->perm = solve_assignment(cost, d, d);
-  al->sign.resize(d);
-  double sum = 0;
+  rep->embed_match = match_columns(take_rows(ea, rows), take_rows(eb, rows), &al->perm, &al->sign);
   for (size_t i = 0; i < d; ++i) {
-    double c = corr[i * d + al->perm[i]];
-    al->sign[i] = c < 0 ? -1.0f : 1.0f;
-    sum += std::fabs(c);
     rep->units_moved += al->perm[i] != i;
-    rep->sign_flips += c < 0;
+    rep->sign_flips += al->sign[i] < 0;
   }
-  rep->embed_match = sum / static_cast<double>(d);
   size_t t = std::min(v, kHurefTokens);
   std::vector<size_t> ids(t);
   for (size_t i = 0; i < t; ++i) ids[i] = i * v / t;
@@ -190,37 +155,10 @@ LineageLayer score_pair(const LayerGrams& a, const LayerGrams& b, size_t d) {
   return r;
 }
 
-std::vector<float> row_normalized(const Matrix& m) {
-  std::vector<float> out(m.v);
-  for (size_t r = 0; r < m.rows; ++r) {
-    double ss = 0;
-    for (size_t c = 0; c < m.cols; ++c) ss += static_cast<double>(m.at(r, c)) * m.at(r, c);
-    float inv = ss > 0 ? static_cast<float>(1 / std::sqrt(ss)) : 0.0f;
-    for (size_t c = 0; c < m.cols; ++c) out[r * m.cols + c] *= inv;
-  }
-  return out;
-}
-
-// Zhu et al.: match MLP neurons (rows of gate/up) of A and aligned B by assignment
-// on cos(gate) + |cos(up)|, then Spearman's rho of the matching against the identity.
+// Zhu et al.: Spearman's rho of the MLP neuron matching and its p-value.
 void neuron_test(const LayerMats& a, const LayerMats& b, LineageLayer* r) {
-  size_t n = a.gate.rows, d = a.gate.cols;
-  std::vector<float> ga = row_normalized(a.gate), gb = row_normalized(b.gate);
-  std::vector<float> ua = row_normalized(a.up), ub = row_normalized(b.up);
-  std::vector<double> cost(n * n);
-  tbb::parallel_for(size_t{0}, n, [&](size_t i) {
-    for (size_t j = 0; j < n; ++j) {
-      double g = 0, u = 0;
-      for (size_t c = 0; c < d; ++c) {
-        g += static_cast<double>(ga[i * d + c]) * gb[j * d + c];
-        u += static_cast<double>(ua[i * d + c]) * ub[j * d + c];
-      }
-      cost[i * n + j] = -(g + std::fabs(u));
-    }
-  });
-  std::vector<size_t> perm = solve_assignment(cost, n, n);
-  r->spearman_rho = spearman_rho_identity(perm);
-  r->log10_p = spearman_log_p(*r->spearman_rho, n) / kLn10;
+  r->spearman_rho = neuron_match_rho(a.gate, a.up, b.gate, b.up);
+  r->log10_p = spearman_log_p(*r->spearman_rho, a.gate.rows) / kLn10;
 }
 
 // X W^T for W [out, hidden] (`w_reads`), else X W for W [hidden, in]: a t x out matrix.
@@ -373,7 +311,9 @@ std::string num(double v, int prec) {
 
 std::string p_text(double log10_p) { return "1e" + num(log10_p, 1); }
 
-void decide(LineageReport* r) {
+}  // namespace
+
+void decide_lineage(LineageReport* r) {
   std::string p = r->fisher_log10_p ? "Fisher-combined p = " + p_text(*r->fisher_log10_p) : "independence test not run";
   std::string score = "primary score " + num(r->primary, 3);
   bool test_rejects = r->fisher_log10_p && *r->fisher_log10_p < kDerivedLog10P;
@@ -394,8 +334,6 @@ void decide(LineageReport* r) {
                 ", or " + p + " is between " + p_text(kDerivedLog10P) + " and " + p_text(kIndependentLog10P);
   }
 }
-
-}  // namespace
 
 bool compare_lineage(const ModelArtifact& a, const TensorIndex& ia, const ModelArtifact& b, const TensorIndex& ib,
                      LineageReport* out, Error* err) {
@@ -421,7 +359,7 @@ bool compare_lineage(const ModelArtifact& a, const TensorIndex& ia, const ModelA
   if (!align_hidden(sa, sb, &al, out, err)) return false;
   al.xb = align_cols(al.xb, al);
   if (!score_layers(sa, sb, al, out, err)) return false;
-  decide(out);
+  decide_lineage(out);
   return true;
 }
 

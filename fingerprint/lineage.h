@@ -56,6 +56,10 @@ struct LineageReport {
   std::string reason;             ///< which thresholds decided
 };
 
+/// Sets the verdict and reason of `r` from its primary score and combined
+/// p-value (the thresholds above).
+void decide_lineage(LineageReport* r);
+
 /// Compares A and B. Returns false with the reason ("cannot compare") when the
 /// models are not comparable: unsupported architecture, missing embeddings,
 /// different vocabulary or hidden sizes, unreadable tensors.

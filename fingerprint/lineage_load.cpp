@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 
+#include "fingerprint/mapped_file.h"
 #include "fingerprint/tensor_digest.h"
 
 namespace pedigree {
@@ -190,6 +191,61 @@ bool load_matrix(const ModelArtifact& art, const TensorInfo& t, Matrix* out, Err
     if (!std::isfinite(out->v[i]))
       return fail(err, where, std::nullopt,
                   "tensor '" + t.name + "' element " + std::to_string(i) + " is not finite");
+  return true;
+}
+
+namespace {
+
+bool check_finite(const ModelArtifact& art, const TensorInfo& t, const Matrix& m, Error* err) {
+  for (size_t i = 0; i < m.v.size(); ++i)
+    if (!std::isfinite(m.v[i]))
+      return fail(err, art.root, std::nullopt, "tensor '" + t.name + "' element " + std::to_string(i) + " is not finite");
+  return true;
+}
+
+// Rows of a raw tensor read in place from the mapped file.
+bool load_raw_rows(const ModelArtifact& art, const TensorInfo& t, const std::vector<uint64_t>& ids, uint64_t row_bytes,
+                   Matrix* out, Error* err) {
+  auto f = MappedFile::open(art.files[t.file].path, err);
+  if (!f) return false;
+  if (t.offset > f->size() || t.length > f->size() - t.offset)
+    return fail(err, art.files[t.file].path, t.offset,
+                "tensor '" + t.name + "' (" + human_bytes(t.length) + ") extends past the end of the file");
+  for (size_t r = 0; r < ids.size(); ++r)
+    if (!to_float(t.dtype, f->data() + t.offset + ids[r] * row_bytes, out->cols, &out->v[r * out->cols]))
+      return fail(err, art.root, std::nullopt,
+                  "tensor '" + t.name + "' has unsupported type " + std::string(dtype_name(t.dtype)) +
+                      " (lineage reads F64, F32, F16, BF16, F8_E4M3, F8_E5M2, Q8_0, Q4_0)");
+  return true;
+}
+
+}  // namespace
+
+bool load_rows(const ModelArtifact& art, const TensorInfo& t, const std::vector<uint64_t>& ids, Matrix* out,
+               Error* err) {
+  if (t.shape.size() != 2)
+    return fail(err, art.root, std::nullopt,
+                "tensor '" + t.name + "' has rank " + std::to_string(t.shape.size()) + ", expected a matrix");
+  uint64_t rows = t.shape[0], cols = t.shape[1];
+  for (uint64_t id : ids)
+    if (id >= rows)
+      return fail(err, art.root, std::nullopt,
+                  "tensor '" + t.name + "' has " + std::to_string(rows) + " rows, row " + std::to_string(id) + " wanted");
+  auto row_bytes = dtype_bytes(t.dtype, cols);
+  auto n = shape_elems(t.shape.data(), 2);
+  auto total = n ? dtype_bytes(t.dtype, *n) : std::nullopt;
+  if (t.layout == TensorLayout::kRaw && row_bytes && total && *total == t.length && *row_bytes * rows == t.length) {
+    out->rows = ids.size();
+    out->cols = cols;
+    out->v.assign(ids.size() * cols, 0.0f);
+    return load_raw_rows(art, t, ids, *row_bytes, out, err) && check_finite(art, t, *out, err);
+  }
+  Matrix full;
+  if (!load_matrix(art, t, &full, err)) return false;
+  out->rows = ids.size();
+  out->cols = cols;
+  out->v.resize(ids.size() * cols);
+  for (size_t r = 0; r < ids.size(); ++r) std::copy_n(&full.v[ids[r] * cols], cols, &out->v[r * cols]);
   return true;
 }
 

@@ -28,6 +28,12 @@ float half_to_float(uint16_t h);
 /// Loads a tensor of rank 2 as a rows x cols float matrix (shape outermost-first).
 bool load_matrix(const ModelArtifact& art, const TensorInfo& t, Matrix* out, Error* err);
 
+/// Loads rows `ids` (each < rows) of a rank-2 tensor as an ids.size() x cols
+/// float matrix. Raw (mmapped) layouts read only those rows; other layouts
+/// stream the whole tensor once. Fails on non-finite values.
+bool load_rows(const ModelArtifact& art, const TensorInfo& t, const std::vector<uint64_t>& ids, Matrix* out,
+               Error* err);
+
 /// The tensors of one llama decoder layer (nullptr when absent).
 struct LlamaLayer {
   const TensorInfo* q = nullptr;

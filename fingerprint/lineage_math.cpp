@@ -163,4 +163,143 @@ double raw_cosine(const std::vector<float>& a, const std::vector<float>& b) {
   return ab / std::sqrt(aa * bb);
 }
 
+namespace {
+
+// Row sums s = X 1 (per feature) and squared column norms k_i = sum_f X[f][i]^2.
+void feature_stats(const Matrix& x, std::vector<double>* row_sum, std::vector<double>* col_sq) {
+  row_sum->assign(x.rows, 0.0);
+  col_sq->assign(x.cols, 0.0);
+  for (size_t f = 0; f < x.rows; ++f)
+    for (size_t i = 0; i < x.cols; ++i) {
+      double v = x.at(f, i);
+      (*row_sum)[f] += v;
+      (*col_sq)[i] += v * v;
+    }
+}
+
+// Unbiased HSIC of K = X^T X and L = Y^T Y from the features (docs/lineage.md,
+// "Stored fingerprints"): tr(K~L~) = ||X Y^T||^2 - sum k_i l_i,
+// 1^T K~ 1 = ||X 1||^2 - sum k_i, K~ 1 = X^T (X 1) - k.
+double hsic_u_features(const Matrix& x, const Matrix& y) {
+  size_t n = x.cols;
+  std::vector<double> sx, kx, sy, ky;
+  feature_stats(x, &sx, &kx);
+  feature_stats(y, &sy, &ky);
+  std::vector<double> cross_xy(x.rows * y.rows, 0.0);
+  tbb::parallel_for(size_t{0}, x.rows, [&](size_t f) {
+    for (size_t g = 0; g < y.rows; ++g) {
+      double s = 0;
+      for (size_t i = 0; i < n; ++i) s += static_cast<double>(x.at(f, i)) * y.at(g, i);
+      cross_xy[f * y.rows + g] = s;
+    }
+  });
+  double trace = 0, kl_diag = 0, sum_k = 0, sum_l = 0, cross = 0;
+  for (double c : cross_xy) trace += c * c;
+  for (size_t i = 0; i < n; ++i) kl_diag += kx[i] * ky[i];
+  for (double v : sx) sum_k += v * v;
+  for (double v : sy) sum_l += v * v;
+  for (size_t i = 0; i < n; ++i) {
+    double a = -kx[i], b = -ky[i];
+    for (size_t f = 0; f < x.rows; ++f) a += x.at(f, i) * sx[f];
+    for (size_t g = 0; g < y.rows; ++g) b += y.at(g, i) * sy[g];
+    cross += a * b;
+  }
+  for (double v : kx) sum_k -= v;
+  for (double v : ky) sum_l -= v;
+  trace -= kl_diag;
+  double nn = static_cast<double>(n);
+  return (trace + sum_k * sum_l / ((nn - 1) * (nn - 2)) - 2.0 / (nn - 2) * cross) / (nn * (nn - 3));
+}
+
+// Columns of `e` centred and scaled to unit norm over its rows, as float:
+// returns [cols][stride], rows padded with zeros to `stride` (a multiple of 8).
+std::vector<float> standardized_columns(const Matrix& e, size_t stride) {
+  size_t d = e.cols, n = e.rows;
+  std::vector<float> out(d * stride, 0.0f);
+  tbb::parallel_for(size_t{0}, d, [&](size_t c) {
+    double mean = 0, ss = 0;
+    for (size_t r = 0; r < n; ++r) mean += e.at(r, c);
+    mean /= static_cast<double>(n);
+    for (size_t r = 0; r < n; ++r) {
+      double x = e.at(r, c) - mean;
+      ss += x * x;
+    }
+    double inv = ss > 0 ? 1 / std::sqrt(ss) : 0;
+    for (size_t r = 0; r < n; ++r) out[c * stride + r] = static_cast<float>((e.at(r, c) - mean) * inv);
+  });
+  return out;
+}
+
+// Dot product of two float vectors of length `n` (a multiple of 8) in eight
+// independent lanes, so the compiler can vectorize it without reassociating.
+double dot8(const float* a, const float* b, size_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (size_t r = 0; r < n; r += 8)
+    for (size_t k = 0; k < 8; ++k) acc[k] += a[r + k] * b[r + k];
+  double s = 0;
+  for (float x : acc) s += x;
+  return s;
+}
+
+std::vector<float> row_normalized(const Matrix& m) {
+  std::vector<float> out(m.v);
+  for (size_t r = 0; r < m.rows; ++r) {
+    double ss = 0;
+    for (size_t c = 0; c < m.cols; ++c) ss += static_cast<double>(m.at(r, c)) * m.at(r, c);
+    float inv = ss > 0 ? static_cast<float>(1 / std::sqrt(ss)) : 0.0f;
+    for (size_t c = 0; c < m.cols; ++c) out[r * m.cols + c] *= inv;
+  }
+  return out;
+}
+
+}  // namespace
+
+double unbiased_cka_features(const Matrix& x, const Matrix& y) {
+  size_t n = x.cols;
+  if (n < 4 || y.cols != n || x.rows == 0 || y.rows == 0) return 0.0;
+  double kl = hsic_u_features(x, y), kk = hsic_u_features(x, x), ll = hsic_u_features(y, y);
+  if (!(kk > 0) || !(ll > 0)) return 0.0;
+  return std::clamp(kl / std::sqrt(kk * ll), -1.0, 1.0);
+}
+
+double match_columns(const Matrix& a, const Matrix& b, std::vector<size_t>* perm, std::vector<float>* sign) {
+  size_t d = a.cols, stride = (a.rows + 7) / 8 * 8;
+  std::vector<float> ca = standardized_columns(a, stride), cb = standardized_columns(b, stride);
+  std::vector<double> corr(d * d), cost(d * d);
+  tbb::parallel_for(size_t{0}, d, [&](size_t i) {
+    for (size_t j = 0; j < d; ++j) {
+      double s = dot8(&ca[i * stride], &cb[j * stride], stride);
+      corr[i * d + j] = s;
+      cost[i * d + j] = -std::fabs(s);
+    }
+  });
+  *perm = solve_assignment(cost, d, d);
+  sign->resize(d);
+  double sum = 0;
+  for (size_t i = 0; i < d; ++i) {
+    double c = corr[i * d + (*perm)[i]];
+    (*sign)[i] = c < 0 ? -1.0f : 1.0f;
+    sum += std::fabs(c);
+  }
+  return d ? sum / static_cast<double>(d) : 0.0;
+}
+
+double neuron_match_rho(const Matrix& gate_a, const Matrix& up_a, const Matrix& gate_b, const Matrix& up_b) {
+  size_t n = gate_a.rows, d = gate_a.cols;
+  std::vector<float> ga = row_normalized(gate_a), gb = row_normalized(gate_b);
+  std::vector<float> ua = row_normalized(up_a), ub = row_normalized(up_b);
+  std::vector<double> cost(n * n);
+  tbb::parallel_for(size_t{0}, n, [&](size_t i) {
+    for (size_t j = 0; j < n; ++j) {
+      double g = 0, u = 0;
+      for (size_t c = 0; c < d; ++c) {
+        g += static_cast<double>(ga[i * d + c]) * gb[j * d + c];
+        u += static_cast<double>(ua[i * d + c]) * ub[j * d + c];
+      }
+      cost[i * n + j] = -(g + std::fabs(u));
+    }
+  });
+  return spearman_rho_identity(solve_assignment(cost, n, n));
+}
+
 }  // namespace pedigree

@@ -51,4 +51,22 @@ double fisher_log_p(const std::vector<double>& log_p);
 /// Cosine of two equally long float vectors (0 when either is all zero).
 double raw_cosine(const std::vector<float>& a, const std::vector<float>& b);
 
+/// Unbiased linear CKA of the kernels K = X^T X and L = Y^T Y without forming
+/// them: `x` is fx x n and `y` is fy x n (features as rows, the n columns are
+/// the samples). Equal to unbiased_cka(gram(x, false), gram(y, false), n) up to
+/// rounding, in O(n * fx * fy).
+double unbiased_cka_features(const Matrix& x, const Matrix& y);
+
+/// The hidden-unit correspondence of two n x d matrices whose rows are the
+/// same tokens' embeddings: columns centred and scaled to unit norm over the
+/// rows, Pearson correlation of every pair, assignment maximizing the summed
+/// |r|. A's column i is B's column perm[i] with sign[i]; returns the mean |r|
+/// of the matched pairs.
+double match_columns(const Matrix& a, const Matrix& b, std::vector<size_t>* perm, std::vector<float>* sign);
+
+/// Zhu et al.: matches the rows (neurons) of A's gate/up to B's by the
+/// assignment maximizing cos(gate) + |cos(up)| and returns Spearman's rho of
+/// that matching against the identity. All four are n x d, B already aligned.
+double neuron_match_rho(const Matrix& gate_a, const Matrix& up_a, const Matrix& gate_b, const Matrix& up_b);
+
 }  // namespace pedigree

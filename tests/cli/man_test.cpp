@@ -30,7 +30,7 @@ std::set<std::string> long_options(std::string text) {
 }
 
 TEST(ManPages, AgreeWithHelp) {
-  for (const std::string cmd : {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "probe"}) {
+  for (const std::string cmd : {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "registry", "probe"}) {
     std::string page = read_file(std::string(PEDIGREE_SOURCE_DIR) + "/man/pedigree-" + cmd + ".1");
     ASSERT_FALSE(page.empty()) << "missing man/pedigree-" << cmd << ".1";
     auto help = test::run_pedigree({"help", cmd});
@@ -38,6 +38,8 @@ TEST(ManPages, AgreeWithHelp) {
     std::string text = help.out;
     for (const char* sub : {"score", "diff", "validate", "sign", "verify"})  // nested `bom` subcommands share the page
       if (cmd == "bom") text += test::run_pedigree({"bom", sub, "--help"}).out;
+    for (const char* sub : {"add", "list", "show", "remove", "export", "import"})
+      if (cmd == "registry") text += test::run_pedigree({"registry", sub, "--help"}).out;
     std::set<std::string> in_help = long_options(text), in_man = long_options(page);
     in_help.erase("--help");
     for (const std::string& o : in_help) EXPECT_TRUE(in_man.count(o)) << cmd << ": " << o << " missing from man page";
@@ -48,7 +50,7 @@ TEST(ManPages, AgreeWithHelp) {
 TEST(ManPages, OverviewListsEveryCommand) {
   std::string page = read_file(std::string(PEDIGREE_SOURCE_DIR) + "/man/pedigree.1");
   auto help = test::run_pedigree({"--help"});
-  for (const std::string cmd : {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "probe", "help"}) {
+  for (const std::string cmd : {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "registry", "probe", "help"}) {
     EXPECT_NE(help.out.find(cmd), std::string::npos);
     EXPECT_NE(page.find(".B " + cmd), std::string::npos) << cmd;
   }

@@ -151,5 +151,40 @@ TEST(LineageMath, RawCosine) {
   EXPECT_DOUBLE_EQ(raw_cosine({0, 0}, {1, 1}), 0.0);
 }
 
+TEST(LineageMath, CkaFromFeaturesEqualsCkaOfGrams) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> nd;
+  auto random = [&](size_t r, size_t c) {
+    Matrix m{r, c, std::vector<float>(r * c)};
+    for (float& x : m.v) x = nd(rng);
+    return m;
+  };
+  for (size_t n : {5, 17, 64}) {
+    Matrix x = random(7, n), y = random(3, n), z = x;
+    for (size_t i = 0; i < z.v.size(); ++i) z.v[i] += 0.5f * nd(rng);
+    for (const Matrix* b : {&y, &z, &x}) {
+      double expect = unbiased_cka(gram(x, false), gram(*b, false), n);
+      EXPECT_NEAR(unbiased_cka_features(x, *b), expect, 1e-9) << n;
+    }
+  }
+  EXPECT_NEAR(unbiased_cka_features(random(4, 50), random(4, 50)), 0.0, 0.3);
+}
+
+TEST(LineageMath, MatchColumnsRecoversPermutationAndSigns) {
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd;
+  Matrix a{40, 12, std::vector<float>(40 * 12)};
+  for (float& x : a.v) x = nd(rng);
+  std::vector<size_t> p = {3, 0, 7, 1, 11, 5, 2, 9, 4, 10, 6, 8};
+  Matrix b = a;
+  for (size_t r = 0; r < 40; ++r)
+    for (size_t i = 0; i < 12; ++i) b.at(r, p[i]) = (i % 2 ? -1.0f : 1.0f) * a.at(r, i);
+  std::vector<size_t> perm;
+  std::vector<float> sign;
+  EXPECT_NEAR(match_columns(a, b, &perm, &sign), 1.0, 1e-6);  // float correlations
+  EXPECT_EQ(perm, p);
+  for (size_t i = 0; i < 12; ++i) EXPECT_EQ(sign[i], i % 2 ? -1.0f : 1.0f);
+}
+
 }  // namespace
 }  // namespace pedigree
