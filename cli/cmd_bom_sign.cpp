@@ -78,7 +78,7 @@ json json_report(const BomVerifyArgs& a, const std::vector<JsfKey>& keys, const 
 JsfForm pick_form(const BomSignArgs& a, const json& doc) {
   std::string mode = a.mode;
   const json* sig = doc.contains("signature") ? &doc["signature"] : nullptr;
-  if (mode.empty() && a.append && sig && sig->is_object()) mode = sig->contains("chain") ? "chain" : "signers";
+  if (mode.empty() && a.append) mode = sig && sig->is_object() && sig->contains("chain") ? "chain" : "signers";
   if (mode.empty()) mode = a.keys.size() == 1 ? "single" : "signers";
   return mode == "chain" ? JsfForm::kChain : mode == "signers" ? JsfForm::kSigners : JsfForm::kSingle;
 }

@@ -132,6 +132,14 @@ bool certificate_has_digital_signature(const X509* leaf, std::string* why) {
 
 namespace {
 bool self_signed(X509* c) { return X509_check_issued(c, c) == X509_V_OK; }
+
+// `issuer` names and signed `c`.
+bool issued(X509* issuer, X509* c) {
+  EVP_PKEY* key = X509_get0_pubkey(issuer);
+  bool ok = issuer != c && key && X509_check_issued(issuer, c) == X509_V_OK && X509_verify(c, key) == 1;
+  ERR_clear_error();
+  return ok;
+}
 }  // namespace
 
 std::vector<X509*> issuers_from_pool(X509* leaf, const std::vector<X509*>& pool) {
@@ -140,9 +148,7 @@ std::vector<X509*> issuers_from_pool(X509* leaf, const std::vector<X509*>& pool)
   while (path.size() + 1 < kMaxCertificates && !self_signed(cur)) {
     X509* next = nullptr;
     for (X509* c : pool)
-      if (c != cur && X509_check_issued(c, cur) == X509_V_OK && std::find(path.begin(), path.end(), c) == path.end())
-        next = next ? next : c;
-    ERR_clear_error();
+      if (!next && issued(c, cur) && std::find(path.begin(), path.end(), c) == path.end()) next = c;
     if (!next || self_signed(next)) break;
     path.push_back(next);
     cur = next;

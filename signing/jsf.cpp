@@ -469,14 +469,14 @@ bool form_of(const json& sig, const char** list, Error* err) {
   if (signers && chain) return reject(err, "/signature: has both \"signers\" and \"chain\"");
   *list = signers ? "signers" : chain ? "chain" : nullptr;
   if (!*list) return true;
-  for (const auto& [name, v] : sig.items())
-    if (name != *list && name != "excludes" && name != "extensions")
-      return reject(err, "/signature: unexpected member \"" + name + "\" beside \"" + *list + "\"");
   const json& arr = sig[*list];
   std::string base = std::string("/signature/") + *list;
   if (!arr.is_array() || arr.empty()) return reject(err, base + ": not a non-empty array");
   if (arr.size() > kMaxSignatures)
     return reject(err, base + ": more than " + std::to_string(kMaxSignatures) + " signatures");
+  for (const auto& [name, v] : sig.items())
+    if (name != *list && name != "excludes" && name != "extensions")
+      return reject(err, "/signature: unexpected member \"" + name + "\" beside \"" + *list + "\"");
   return true;
 }
 
