@@ -1,7 +1,9 @@
 // Tests `pedigree bom sign` and `pedigree bom verify` end to end through the
 // built binary: a generated sample BOM signed, validated and verified (with
-// and without --key), tampering, a wrong key, a malformed signature and the
-// unreadable cases with their exit codes and messages.
+// and without --key), signers and chain with three key types (report lines,
+// schema validity with both validators, a removed signer, swapped links,
+// --append), certificatePath with --cert/--chain/--cert-root, encrypted keys,
+// tampering, a wrong key, a malformed signature and the exit-2 cases.
 #include <gtest/gtest.h>
 
 #include <fstream>

@@ -1,7 +1,10 @@
 // Tests JSF signing and verification: a round trip per algorithm (ES256,
 // ES384, ES512, Ed25519, RS256, PS256), tampering with signed fields, wrong
-// keys, `signers` and `chain` forms built by hand, the exact messages for
-// malformed signature objects, and the CycloneDX spec test document.
+// keys, `signers` and `chain` built by hand and by jsf_sign with mixed
+// algorithms (tampering naming the signer, removed signers caught by required
+// keys, reordered links, --append), certificatePath against roots (good, bad
+// root, wrong usage, mismatched key), strict excludes/extensions/members, the
+// exact messages for malformed signature objects, and the CycloneDX spec tests.
 #include <gtest/gtest.h>
 
 #include <openssl/evp.h>
