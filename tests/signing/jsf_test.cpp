@@ -336,6 +336,12 @@ TEST(Jsf, SpecTestDocumentsParse) {
   }
 }
 
+JsfSigner signer_for(EVP_PKEY* key) {
+  JsfSigner s;
+  s.key = key;
+  return s;
+}
+
 // One signing key of each kind the multi-signature tests mix.
 std::vector<JsfKey> mixed_keys() {
   std::vector<JsfKey> keys;
@@ -348,7 +354,7 @@ std::vector<JsfKey> mixed_keys() {
 
 std::vector<JsfSigner> signers_of(const std::vector<JsfKey>& keys) {
   std::vector<JsfSigner> out;
-  for (const JsfKey& k : keys) out.push_back(JsfSigner{k.get()});
+  for (const JsfKey& k : keys) out.push_back(signer_for(k.get()));
   out[2].rsa_pss = true;
   return out;
 }
@@ -479,13 +485,13 @@ TEST(Jsf, AppendKeepsEarlierSignaturesValid) {
   json doc = sample_bom();
   Error err;
   ASSERT_TRUE(jsf_sign(&doc, keys[0].get(), false, &err));
-  EXPECT_FALSE(jsf_sign(&doc, {JsfSigner{keys[1].get()}}, JsfForm::kSigners, true, &err));
+  EXPECT_FALSE(jsf_sign(&doc, {signer_for(keys[1].get())}, JsfForm::kSigners, true, &err));
   EXPECT_EQ(err.str(), "cannot append: the document has no top-level \"signers\" signature");
-  EXPECT_FALSE(jsf_sign(&doc, {JsfSigner{keys[1].get()}}, JsfForm::kSingle, true, &err));
+  EXPECT_FALSE(jsf_sign(&doc, {signer_for(keys[1].get())}, JsfForm::kSingle, true, &err));
   EXPECT_EQ(err.str(),
             "cannot append to a single signature: it signs the document alone (re-sign with --mode signers or "
             "--mode chain)");
-  EXPECT_FALSE(jsf_sign(&doc, {JsfSigner{keys[1].get()}}, JsfForm::kSigners, false, &err));
+  EXPECT_FALSE(jsf_sign(&doc, {signer_for(keys[1].get())}, JsfForm::kSigners, false, &err));
   EXPECT_EQ(err.str(), "document already has a top-level signature (--append adds to signers or a chain)");
 }
 
@@ -503,7 +509,7 @@ struct CertCase {
     return owned.back().get();
   }
   JsfSigner signer(const test::TestCert& leaf, EVP_PKEY* key) {
-    JsfSigner s{key};
+    JsfSigner s = signer_for(key);
     s.certificate_path = {certificate_der(cert(leaf.cert_pem)), certificate_der(cert(pki.intermediate.cert_pem))};
     return s;
   }
@@ -588,7 +594,7 @@ TEST(Jsf, ExcludesExtensionsAndMembersAreCheckedStrictly) {
   }());
   EXPECT_EQ(failing(r), std::vector<size_t>{0});  // excludes was not signed when the signature was made
   json multi = sample_bom();
-  ASSERT_TRUE(jsf_sign(&multi, {JsfSigner{key.get()}}, JsfForm::kSigners, false, &err));
+  ASSERT_TRUE(jsf_sign(&multi, {signer_for(key.get())}, JsfForm::kSigners, false, &err));
   json t = multi;
   t["signature"]["chain"] = t["signature"]["signers"];
   EXPECT_EQ(verify_error(t), "/signature: has both \"signers\" and \"chain\"");
