@@ -30,14 +30,18 @@ struct BomDiffArgs {
   bool json = false;
 };
 
-/// `pedigree bom sign FILE --key KEY.pem [--algorithm PS256] [-o FILE]`
+/// `pedigree bom sign FILE --key KEY.pem... [--cert LEAF.pem...] [--chain CHAIN.pem...]
+/// [--mode signers|chain] [--append] [--algorithm PS256] [--password-file F] [-o FILE]`
 struct BomSignArgs {
-  std::string file, key, output, algorithm;
+  std::string file, output, algorithm, mode, password_file;
+  std::vector<std::string> keys, certs, chain;
+  bool append = false;
 };
 
-/// `pedigree bom verify FILE [--key PUB.pem] [--json]`
+/// `pedigree bom verify FILE [--key PUB.pem...] [--cert-root ROOT.pem...] [--json]`
 struct BomVerifyArgs {
-  std::string file, key;
+  std::string file;
+  std::vector<std::string> keys, cert_roots;
   bool json = false;
 };
 

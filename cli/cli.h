@@ -3,6 +3,7 @@
 // the only layer that prints or picks exit codes.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,10 @@ bool write_output(const std::string& path, const std::string& text, Error* err);
 
 /// Pretty JSON with sorted keys and a trailing newline.
 std::string json_text(const nlohmann::json& j);
+
+/// The private key password: the first line of `password_file` when given,
+/// else $PEDIGREE_KEY_PASSWORD, else none.
+bool read_key_password(const std::string& password_file, std::optional<std::string>* out, Error* err);
 
 /// "1,234,567"
 std::string group_digits(uint64_t n);

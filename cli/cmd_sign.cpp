@@ -13,13 +13,11 @@
 #include "signing/sign.h"
 
 namespace pedigree::cli {
-namespace {
 
-// The password from --password-file (first line) or PEDIGREE_KEY_PASSWORD.
-bool read_password(const SignArgs& a, std::optional<std::string>* out, Error* err) {
-  if (!a.password_file.empty()) {
+bool read_key_password(const std::string& password_file, std::optional<std::string>* out, Error* err) {
+  if (!password_file.empty()) {
     std::string text;
-    if (!read_small_file(a.password_file, 64 * 1024, "password file", &text, err)) return false;
+    if (!read_small_file(password_file, 64 * 1024, "password file", &text, err)) return false;
     std::string line = text.substr(0, text.find('\n'));
     if (!line.empty() && line.back() == '\r') line.pop_back();
     *out = line;
@@ -29,6 +27,8 @@ bool read_password(const SignArgs& a, std::optional<std::string>* out, Error* er
   if (const char* env = std::getenv("PEDIGREE_KEY_PASSWORD")) *out = std::string(env);
   return true;
 }
+
+namespace {
 
 uint64_t model_bytes(const SignRequest& req) {
   Manifest m;
@@ -48,7 +48,7 @@ int run_sign(const SignArgs& a) {
   req.cert_path = a.cert;
   req.chain_paths = a.chain;
   req.output_path = a.hash.output.empty() ? default_signature_path(a.hash.path) : a.hash.output;
-  if (!read_password(a, &req.password, &err)) return report_error(err);
+  if (!read_key_password(a.password_file, &req.password, &err)) return report_error(err);
   SignResult res;
   bool ok;
   {

@@ -99,15 +99,28 @@ void add_bom_validate(CLI::App* bom, Args& a) {
 void add_bom_sign(CLI::App* bom, Args& a) {
   CLI::App* c = bom->add_subcommand("sign", "Sign a CycloneDX JSON BOM with JSF (JSON Signature Format)");
   c->add_option("FILE", a.bom_sign.file, "CycloneDX JSON BOM")->required();
-  c->add_option("--key", a.bom_sign.key, "PEM private key (EC P-256/P-384/P-521, Ed25519 or RSA)")->required();
+  c->add_option("--key", a.bom_sign.keys, "PEM private key (EC P-256/P-384/P-521, Ed25519 or RSA); repeatable")
+      ->required()
+      ->allow_extra_args(false);
+  c->add_option("--mode", a.bom_sign.mode, "signers (default with several keys) or chain; one key: single signature");
+  c->add_flag("--append", a.bom_sign.append, "Add the keys to the BOM's existing signers or chain");
+  c->add_option("--cert", a.bom_sign.certs, "PEM certificate of each --key, in --key order (writes certificatePath)")
+      ->allow_extra_args(false);
+  c->add_option("--chain", a.bom_sign.chain, "PEM intermediate certificates for the certificatePath (repeatable)")
+      ->allow_extra_args(false);
+  c->add_option("--password-file", a.bom_sign.password_file,
+                "File whose first line decrypts the keys (else $PEDIGREE_KEY_PASSWORD)");
   c->add_option("--algorithm", a.bom_sign.algorithm, "PS256 for RSA-PSS (default for RSA keys: RS256)");
   c->add_option("-o,--output", a.bom_sign.output, "Write the signed BOM to FILE (atomically) instead of stdout");
 }
 
 void add_bom_verify(CLI::App* bom, Args& a) {
-  CLI::App* c = bom->add_subcommand("verify", "Verify the JSF signature of a CycloneDX JSON BOM");
+  CLI::App* c = bom->add_subcommand("verify", "Verify every JSF signature of a CycloneDX JSON BOM");
   c->add_option("FILE", a.bom_verify.file, "Signed CycloneDX JSON BOM")->required();
-  c->add_option("--key", a.bom_verify.key, "Expected signer public key (PEM or DER)");
+  c->add_option("--key", a.bom_verify.keys, "Public key (PEM or DER) that must be among the signers; repeatable")
+      ->allow_extra_args(false);
+  c->add_option("--cert-root", a.bom_verify.cert_roots, "PEM trusted root(s) for certificatePath; repeatable")
+      ->allow_extra_args(false);
   c->add_flag("--json", a.bom_verify.json, "Print the result as JSON");
 }
 

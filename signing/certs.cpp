@@ -11,6 +11,8 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
+
 namespace pedigree {
 namespace {
 
@@ -118,6 +120,41 @@ bool certificate_can_sign(const X509* leaf, std::string* why) {
   *why = "signing certificate " + certificate_subject(leaf) +
          " cannot be used for signing: key usage lacks digitalSignature and extended key usage lacks codeSigning";
   return false;
+}
+
+bool certificate_has_digital_signature(const X509* leaf, std::string* why) {
+  X509* c = const_cast<X509*>(leaf);
+  bool has_ku = X509_get_extension_flags(c) & EXFLAG_KUSAGE;
+  if (!has_ku || (X509_get_key_usage(c) & KU_DIGITAL_SIGNATURE)) return true;
+  *why = "certificate " + certificate_subject(leaf) + " key usage lacks digitalSignature";
+  return false;
+}
+
+namespace {
+bool self_signed(X509* c) { return X509_check_issued(c, c) == X509_V_OK; }
+
+// `issuer` names and signed `c`.
+bool issued(X509* issuer, X509* c) {
+  EVP_PKEY* key = X509_get0_pubkey(issuer);
+  bool ok = issuer != c && key && X509_check_issued(issuer, c) == X509_V_OK && X509_verify(c, key) == 1;
+  ERR_clear_error();
+  return ok;
+}
+}  // namespace
+
+std::vector<X509*> issuers_from_pool(X509* leaf, const std::vector<X509*>& pool) {
+  std::vector<X509*> path;
+  X509* cur = leaf;
+  while (path.size() + 1 < kMaxCertificates && !self_signed(cur)) {
+    X509* next = nullptr;
+    for (X509* c : pool)
+      if (!next && issued(c, cur) && std::find(path.begin(), path.end(), c) == path.end()) next = c;
+    if (!next || self_signed(next)) break;
+    path.push_back(next);
+    cur = next;
+  }
+  ERR_clear_error();
+  return path;
 }
 
 }  // namespace pedigree

@@ -56,4 +56,13 @@ bool verify_certificate_chain(X509* leaf, const std::vector<X509*>& untrusted, c
 /// digitalSignature, or else its extended key usage has codeSigning.
 bool certificate_can_sign(const X509* leaf, std::string* why);
 
+/// The JSF signing rule: the leaf's key usage, when the extension is present,
+/// must include digitalSignature (RFC 5280: no extension, no restriction).
+bool certificate_has_digital_signature(const X509* leaf, std::string* why);
+
+/// The issuers of `leaf` found in `pool`, nearest first (each names and has
+/// signed the one before it), stopping at a self-signed certificate (left out) or after
+/// kMaxCertificates - 1 links. Pointers into `pool`.
+std::vector<X509*> issuers_from_pool(X509* leaf, const std::vector<X509*>& pool);
+
 }  // namespace pedigree

@@ -1,7 +1,9 @@
 // This file implements JSF 0.82 signing and verification of CycloneDX BOMs
 // (see jsf.h): JWK public keys, ECDSA values as fixed-length R||S, PS256 with
-// a 32-byte salt, and the data each signature covers (RFC 8785 form of the
-// document with that signature's value removed, other signers left out).
+// a 32-byte salt, certificate paths, and the data each signature object
+// covers (RFC 8785 form of the document without `excludes` and the members it
+// names, the object's own value removed, other signers left out, earlier chain
+// links kept whole).
 #include "signing/jsf.h"
 
 #include <openssl/bio.h>
@@ -15,8 +17,12 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <map>
+#include <set>
 
+#include "fingerprint/digest.h"
+#include "signing/certs.h"
 #include "signing/encoding.h"
 #include "signing/jcs.h"
 
@@ -46,9 +52,6 @@ const std::map<std::string, Algorithm>& algorithms() {
   return m;
 }
 
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
 struct BnFree {
   void operator()(BIGNUM* b) const { BN_free(b); }
 };
@@ -66,9 +69,6 @@ struct BldFree {
 };
 struct ParamFree {
   void operator()(OSSL_PARAM* p) const { OSSL_PARAM_free(p); }
-};
-struct X509Free {
-  void operator()(X509* x) const { X509_free(x); }
 };
 using BnPtr = std::unique_ptr<BIGNUM, BnFree>;
 
@@ -197,21 +197,6 @@ bool key_from_jwk(const json& jwk, const std::string& where, JsfKey* out, Error*
   return true;
 }
 
-// Public key of the first certificate of a certificatePath (not path-validated).
-bool key_from_cert_path(const json& path, const std::string& where, JsfKey* out, Error* err) {
-  if (!path.is_array() || path.empty() || !path[0].is_string())
-    return reject(err, where + ": not a non-empty array of strings");
-  std::string der;
-  if (!base64url_decode(path[0].get<std::string>(), &der)) return reject(err, where + "/0: not base64url");
-  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-  std::unique_ptr<X509, X509Free> cert(d2i_X509(nullptr, &p, long(der.size())));
-  EVP_PKEY* pkey = cert ? X509_get_pubkey(cert.get()) : nullptr;
-  ERR_clear_error();
-  if (!pkey) return reject(err, where + "/0: not an X.509 certificate");
-  out->reset(pkey);
-  return true;
-}
-
 bool init_ctx(EVP_MD_CTX* ctx, EVP_PKEY* key, const Algorithm& alg, bool sign) {
   EVP_PKEY_CTX* pctx = nullptr;
   const EVP_MD* md = alg.md ? alg.md() : nullptr;
@@ -276,15 +261,91 @@ bool raw_verify(EVP_PKEY* key, const Algorithm& alg, const std::string& data, co
   return ok;
 }
 
+// Most signature objects in one signers array or chain.
+constexpr size_t kMaxSignatures = 64;
+
+const std::set<std::string>& reserved_names() {
+  static const std::set<std::string> s = {"algorithm", "certificatePath", "chain", "extensions", "excludes",
+                                          "keyId",     "publicKey",       "signers", "value"};
+  return s;
+}
+
+// The global options of a signature: `excludes` and `extensions`.
+struct Options {
+  std::vector<std::string> excludes;
+  std::set<std::string> extensions;
+};
+
+// A non-empty array of distinct strings, or an exact message.
+bool string_set(const json& v, const std::string& where, std::vector<std::string>* out, Error* err) {
+  if (!v.is_array() || v.empty()) return reject(err, where + ": not a non-empty array of strings");
+  for (const json& e : v) {
+    if (!e.is_string()) return reject(err, where + ": not a non-empty array of strings");
+    std::string name = e.get<std::string>();
+    if (std::find(out->begin(), out->end(), name) != out->end())
+      return reject(err, where + ": duplicate \"" + name + "\"");
+    out->push_back(name);
+  }
+  return true;
+}
+
+bool parse_options(const json& holder, const json& doc, Options* o, Error* err) {
+  if (auto ex = holder.find("excludes"); ex != holder.end()) {
+    if (!string_set(*ex, "/signature/excludes", &o->excludes, err)) return false;
+    for (const std::string& name : o->excludes) {
+      if (name == "signature") return reject(err, "/signature/excludes: \"signature\" cannot be excluded");
+      if (!doc.contains(name)) return reject(err, "/signature/excludes: \"" + name + "\" is not a top-level member");
+    }
+  }
+  if (auto ext = holder.find("extensions"); ext != holder.end()) {
+    std::vector<std::string> names;
+    if (!string_set(*ext, "/signature/extensions", &names, err)) return false;
+    for (const std::string& name : names)
+      if (reserved_names().count(name)) return reject(err, "/signature/extensions: \"" + name + "\" is a JSF name");
+    o->extensions.insert(names.begin(), names.end());
+  }
+  return true;
+}
+
 // A signature object read strictly.
 struct SigObject {
   std::string algorithm;
   std::string value;  // decoded
-  JsfKey key;         // from publicKey or certificatePath; null when neither
+  std::string key_id;
+  JsfKey key;                   // from publicKey; null when absent
+  std::vector<CertPtr> certs;   // from certificatePath, leaf first
 };
 
-bool parse_sig(const json& s, const std::string& where, SigObject* out, Error* err) {
+bool parse_cert_path(const json& path, const std::string& where, std::vector<CertPtr>* out, Error* err) {
+  if (!path.is_array() || path.empty()) return reject(err, where + ": not a non-empty array of strings");
+  if (path.size() > kMaxCertificates)
+    return reject(err, where + ": more than " + std::to_string(kMaxCertificates) + " certificates");
+  for (size_t i = 0; i < path.size(); ++i) {
+    std::string w = where + "/" + std::to_string(i), der;
+    if (!path[i].is_string() || !base64url_decode(path[i].get<std::string>(), &der) || der.empty())
+      return reject(err, w + ": not base64url");
+    CertPtr cert;
+    if (!certificate_from_der(der, &cert)) return reject(err, w + ": not one DER X.509 certificate");
+    out->push_back(std::move(cert));
+  }
+  return true;
+}
+
+// Members a signature object may have: JSF's, the declared extensions, and
+// for a single signature its global options.
+bool check_members(const json& s, const std::string& where, const Options& o, bool single, Error* err) {
+  static const std::set<std::string> core = {"algorithm", "keyId", "publicKey", "certificatePath", "value"};
+  for (const auto& [name, v] : s.items()) {
+    if (core.count(name) || o.extensions.count(name)) continue;
+    if (single && (name == "excludes" || name == "extensions")) continue;
+    return reject(err, where + ": unexpected member \"" + name + "\"");
+  }
+  return true;
+}
+
+bool parse_sig(const json& s, const std::string& where, const Options& o, bool single, SigObject* out, Error* err) {
   if (!s.is_object()) return reject(err, where + ": not an object");
+  if (!check_members(s, where, o, single, err)) return false;
   auto alg = s.find("algorithm");
   if (alg == s.end() || !alg->is_string()) return reject(err, where + ": missing string \"algorithm\"");
   out->algorithm = alg->get<std::string>();
@@ -292,63 +353,213 @@ bool parse_sig(const json& s, const std::string& where, SigObject* out, Error* e
   if (val == s.end() || !val->is_string()) return reject(err, where + ": missing string \"value\"");
   if (!base64url_decode(val->get<std::string>(), &out->value) || out->value.empty())
     return reject(err, where + "/value: not base64url");
-  if (auto pk = s.find("publicKey"); pk != s.end()) return key_from_jwk(*pk, where + "/publicKey", &out->key, err);
+  if (auto kid = s.find("keyId"); kid != s.end()) {
+    if (!kid->is_string()) return reject(err, where + "/keyId: not a string");
+    out->key_id = kid->get<std::string>();
+  }
+  if (auto pk = s.find("publicKey"); pk != s.end() && !key_from_jwk(*pk, where + "/publicKey", &out->key, err))
+    return false;
   if (auto cp = s.find("certificatePath"); cp != s.end())
-    return key_from_cert_path(*cp, where + "/certificatePath", &out->key, err);
+    return parse_cert_path(*cp, where + "/certificatePath", &out->certs, err);
   return true;
 }
 
-// Verifies one parsed signature object over `data`.
-JsfSignerResult check(const SigObject& s, const std::string& pointer, const std::string& data, EVP_PKEY* trusted) {
+// The document as the signature object at `index` of `list` (null for a
+// single signature) sees it: without `excludes` and the members it names,
+// signers: only this object in the array; chain: the links up to it; and
+// this object without its value.
+json signed_view(const json& doc, const char* list, size_t index, const Options& o) {
+  json view = doc;
+  for (const std::string& name : o.excludes) view.erase(name);
+  json& sig = view["signature"];
+  sig.erase("excludes");
+  if (!list) return sig.erase("value"), view;
+  json& arr = sig[list];
+  if (std::string(list) == "signers") arr = json::array({arr[index]});
+  else arr.erase(arr.begin() + long(index) + 1, arr.end());
+  arr.back().erase("value");
+  return view;
+}
+
+// The key a signature object is checked with, or null (problem set).
+EVP_PKEY* pick_key(const SigObject& s, const Algorithm& alg, const std::string& data, const JsfTrust& t,
+                   JsfSignerResult* r) {
+  if (!s.certs.empty()) {
+    EVP_PKEY* leaf = X509_get0_pubkey(s.certs[0].get());
+    ERR_clear_error();
+    r->key_source = "certificatePath";
+    r->certificate = certificate_subject(s.certs[0].get());
+    if (!leaf) return r->problem = "certificatePath leaf has no usable public key", nullptr;
+    if (s.key && EVP_PKEY_eq(leaf, s.key.get()) != 1)
+      return r->problem = "publicKey does not match the certificatePath leaf", nullptr;
+    return leaf;
+  }
+  if (s.key) return r->key_source = "publicKey", s.key.get();
+  for (EVP_PKEY* k : t.keys)
+    if (key_fits(k, alg) && raw_verify(k, alg, data, s.value)) return r->key_source = "given key", k;
+  r->problem = t.keys.empty() ? "no public key in the signature; give --key"
+                              : "no public key in the signature and no given key verifies it";
+  return nullptr;
+}
+
+// Certificate checks against the given roots (only when roots are given).
+void check_certificates(const SigObject& s, EVP_PKEY* key, const JsfTrust& t, JsfSignerResult* r) {
+  if (s.certs.empty() || t.roots.empty()) return;
+  std::vector<X509*> rest;
+  for (size_t i = 1; i < s.certs.size(); ++i) rest.push_back(s.certs[i].get());
+  std::string why;
+  time_t at = t.at ? *t.at : time(nullptr);
+  if (!verify_certificate_chain(s.certs[0].get(), rest, t.roots, at, &why))
+    r->problem = "certificate path does not lead to a given root: " + why;
+  else if (!certificate_has_digital_signature(s.certs[0].get(), &why)) r->problem = why;
+  else if (X509_get0_pubkey(s.certs[0].get()) != key && EVP_PKEY_eq(X509_get0_pubkey(s.certs[0].get()), key) != 1)
+    r->problem = "certificatePath leaf key is not the key that verified the signature";
+  else r->chained_to_root = true;
+  ERR_clear_error();
+}
+
+// Verifies one parsed signature object over `data`; `used` is the key that verified it.
+JsfSignerResult check(const SigObject& s, const std::string& pointer, const std::string& data, const JsfTrust& t,
+                      EVP_PKEY** used) {
   JsfSignerResult r;
   r.pointer = pointer;
   r.algorithm = s.algorithm;
+  r.key_id = s.key_id;
+  *used = nullptr;
   auto alg = algorithms().find(s.algorithm);
-  EVP_PKEY* key = trusted ? trusted : s.key.get();
-  r.embedded_key = !trusted;
-  if (alg == algorithms().end()) r.problem = "unsupported algorithm \"" + s.algorithm + "\"";
-  else if (!key) r.problem = "no public key in the signature; give --key";
-  else if (trusted && s.key && EVP_PKEY_eq(trusted, s.key.get()) != 1)
-    r.problem = "embedded public key does not match the given key";
-  else if (!key_fits(key, alg->second)) r.problem = "key type does not fit algorithm " + s.algorithm;
-  else if (!raw_verify(key, alg->second, data, s.value)) r.problem = "signature does not match the document";
-  else r.valid = true;
+  if (alg == algorithms().end()) return r.problem = "unsupported algorithm \"" + s.algorithm + "\"", r;
+  EVP_PKEY* key = pick_key(s, alg->second, data, t, &r);
+  if (!key) return r;
+  r.fingerprint = jsf_key_fingerprint(key);
+  if (!key_fits(key, alg->second)) return r.problem = "key type does not fit algorithm " + s.algorithm, r;
+  if (!raw_verify(key, alg->second, data, s.value)) return r.problem = "signature does not match the document", r;
+  check_certificates(s, key, t, &r);
+  if (!r.problem.empty()) return r;
+  for (EVP_PKEY* k : t.keys) r.given_key = r.given_key || EVP_PKEY_eq(k, key) == 1;
+  r.valid = true;
+  *used = key;
   return r;
 }
 
-// Verifies each object of signature.signers (alone in the array) or
-// signature.chain (with the links before it), its own value left out.
-bool verify_list(const json& doc, const char* member, JsfReport* out, EVP_PKEY* trusted, Error* err) {
-  const json& list = doc["signature"][member];
-  std::string base = std::string("/signature/") + member;
-  if (!list.is_array() || list.empty()) return reject(err, base + ": not a non-empty array");
-  if (list.size() > 64) return reject(err, base + ": more than 64 signatures");
-  for (size_t i = 0; i < list.size(); ++i) {
-    std::string where = base + "/" + std::to_string(i);
-    SigObject s;
-    if (!parse_sig(list[i], where, &s, err)) return false;
-    json copy = doc;
-    json& arr = copy["signature"][member];
-    if (std::string(member) == "signers") arr = json::array({list[i]});
-    else arr.erase(arr.begin() + long(i) + 1, arr.end());
-    arr.back().erase("value");
-    std::string data;
-    if (!jcs_canonicalize(copy, &data, err)) return false;
-    out->signers.push_back(check(s, where, data, trusted));
-  }
+// Marks the given keys that `used` matches.
+void mark_used(const JsfTrust& t, EVP_PKEY* used, std::vector<bool>* seen) {
+  for (size_t k = 0; used && k < t.keys.size(); ++k)
+    if (EVP_PKEY_eq(t.keys[k], used) == 1) (*seen)[k] = true;
+}
+
+// Parses and verifies one signature object of `doc` (list null: the single one).
+bool verify_one(const json& doc, const char* list, size_t index, const Options& o, const JsfTrust& t,
+                JsfReport* out, std::vector<bool>* seen, Error* err) {
+  std::string where = list ? std::string("/signature/") + list + "/" + std::to_string(index) : "/signature";
+  const json& obj = list ? doc["signature"][list][index] : doc["signature"];
+  SigObject s;
+  if (!parse_sig(obj, where, o, !list, &s, err)) return false;
+  std::string data;
+  if (!jcs_canonicalize(signed_view(doc, list, index, o), &data, err)) return false;
+  EVP_PKEY* used = nullptr;
+  out->signers.push_back(check(s, where, data, t, &used));
+  mark_used(t, used, seen);
   return true;
 }
 
-// JSF `excludes`: the named top-level members and `excludes` itself are not signed.
-void apply_excludes(const json& sig, json* copy) {
-  auto ex = sig.find("excludes");
-  if (ex == sig.end() || !ex->is_array()) return;
-  for (const json& name : *ex)
-    if (name.is_string() && name != "signature") copy->erase(name.get<std::string>());
-  (*copy)["signature"].erase("excludes");
+// The array member of a signature object ("signers", "chain") or null for a
+// single signature; fails on a malformed outer object.
+bool form_of(const json& sig, const char** list, Error* err) {
+  bool signers = sig.contains("signers"), chain = sig.contains("chain");
+  if (signers && chain) return reject(err, "/signature: has both \"signers\" and \"chain\"");
+  *list = signers ? "signers" : chain ? "chain" : nullptr;
+  if (!*list) return true;
+  const json& arr = sig[*list];
+  std::string base = std::string("/signature/") + *list;
+  if (!arr.is_array() || arr.empty()) return reject(err, base + ": not a non-empty array");
+  if (arr.size() > kMaxSignatures)
+    return reject(err, base + ": more than " + std::to_string(kMaxSignatures) + " signatures");
+  for (const auto& [name, v] : sig.items())
+    if (name != *list && name != "excludes" && name != "extensions")
+      return reject(err, "/signature: unexpected member \"" + name + "\" beside \"" + *list + "\"");
+  return true;
+}
+
+// A new signature object (without value) for `s`.
+bool new_object(const JsfSigner& s, json* obj, std::string* alg_name, Error* err) {
+  if (!jsf_algorithm_for_key(s.key, s.rsa_pss, alg_name, err)) return false;
+  *obj = {{"algorithm", *alg_name}};
+  if (s.certificate_path.empty()) {
+    if (s.embed_key) (*obj)["publicKey"] = jwk_of(s.key);
+    return true;
+  }
+  if (s.certificate_path.size() > kMaxCertificates)
+    return reject(err, "more than " + std::to_string(kMaxCertificates) + " certificates in a certificate path");
+  CertPtr leaf;
+  if (!certificate_from_der(s.certificate_path[0], &leaf)) return reject(err, "certificate path: bad leaf certificate");
+  EVP_PKEY* leaf_key = X509_get0_pubkey(leaf.get());
+  ERR_clear_error();
+  if (!leaf_key || EVP_PKEY_eq(leaf_key, s.key) != 1)
+    return reject(err, "the certificate does not hold the signing key's public key");
+  json path = json::array();
+  for (const std::string& der : s.certificate_path) path.push_back(base64url_encode(der));
+  (*obj)["certificatePath"] = path;
+  return true;
+}
+
+// Signs the object at `index` of `list` (null: single) in `doc` and sets its value.
+bool sign_at(json* doc, const char* list, size_t index, EVP_PKEY* key, const std::string& alg_name, Error* err) {
+  Options o;
+  if (!parse_options((*doc)["signature"], *doc, &o, err)) return false;
+  std::string data, value;
+  if (!jcs_canonicalize(signed_view(*doc, list, index, o), &data, err)) return false;
+  bool ok = raw_sign(key, algorithms().at(alg_name), data, &value);
+  ERR_clear_error();
+  if (!ok) return reject(err, "signing failed");
+  json& obj = list ? (*doc)["signature"][list][index] : (*doc)["signature"];
+  obj["value"] = base64url_encode(value);
+  return true;
+}
+
+// Before appending: every existing signature object verifies on its own key.
+bool existing_verify(const json& doc, Error* err) {
+  JsfReport r;
+  if (!jsf_verify(doc, JsfTrust{}, &r, err)) return false;
+  for (const JsfSignerResult& s : r.signers)
+    if (!s.valid) return reject(err, "cannot append: existing signature " + s.pointer + " does not verify: " + s.problem);
+  return true;
+}
+
+bool prepare(json* doc, const char* list, bool append, Error* err) {
+  if (!append) {
+    if (doc->contains("signature"))
+      return reject(err, "document already has a top-level signature (--append adds to signers or a chain)");
+    if (list) (*doc)["signature"] = {{list, json::array()}};
+    return true;
+  }
+  if (!list) return reject(err, "cannot append to a single signature: it signs the document alone (re-sign with "
+                                "--mode signers or --mode chain)");
+  auto sig = doc->find("signature");
+  if (sig == doc->end() || !sig->is_object() || !sig->contains(list))
+    return reject(err, std::string("cannot append: the document has no top-level \"") + list + "\" signature");
+  return existing_verify(*doc, err);
 }
 
 }  // namespace
+
+const char* jsf_form_name(JsfForm f) {
+  switch (f) {
+    case JsfForm::kSingle: return "single";
+    case JsfForm::kSigners: return "signers";
+    case JsfForm::kChain: return "chain";
+  }
+  return "?";
+}
+
+std::string jsf_key_fingerprint(EVP_PKEY* key) {
+  unsigned char* der = nullptr;
+  int n = i2d_PUBKEY(key, &der);
+  ERR_clear_error();
+  if (n <= 0) return "";
+  std::string bytes(reinterpret_cast<char*>(der), size_t(n));
+  OPENSSL_free(der);
+  return "sha256:" + to_hex(digest_bytes(HashAlgorithm::kSha256, bytes));
+}
 
 std::string base64url_encode(std::string_view bytes) {
   std::string s = base64_encode(bytes);
@@ -363,33 +574,6 @@ bool base64url_decode(std::string_view text, std::string* out) {
   return base64_decode(text, out);
 }
 
-bool load_jsf_private_key(const std::string& path, JsfKey* out, Error* err) {
-  std::string pem;
-  if (!read_small_file(path, kMaxKeyFileBytes, "private key file", &pem, err)) return false;
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(pem.data(), int(pem.size())));
-  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
-  OPENSSL_cleanse(pem.data(), pem.size());
-  ERR_clear_error();
-  if (!pkey) return fail(err, path, std::nullopt, "not an unencrypted PEM private key");
-  out->reset(pkey);
-  return true;
-}
-
-bool load_jsf_public_key(const std::string& path, JsfKey* out, Error* err) {
-  std::string bytes;
-  if (!read_small_file(path, kMaxKeyFileBytes, "public key file", &bytes, err)) return false;
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(bytes.data(), int(bytes.size())));
-  EVP_PKEY* pkey = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
-  if (!pkey) {
-    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-    pkey = d2i_PUBKEY(nullptr, &p, long(bytes.size()));
-  }
-  ERR_clear_error();
-  if (!pkey) return fail(err, path, std::nullopt, "not a PEM or DER public key");
-  out->reset(pkey);
-  return true;
-}
-
 bool jsf_algorithm_for_key(EVP_PKEY* key, bool rsa_pss, std::string* algorithm, Error* err) {
   int id = EVP_PKEY_get_base_id(key);
   if (id == EVP_PKEY_ED25519) *algorithm = "Ed25519";
@@ -402,47 +586,76 @@ bool jsf_algorithm_for_key(EVP_PKEY* key, bool rsa_pss, std::string* algorithm, 
   return true;
 }
 
-bool jsf_sign(json* doc, EVP_PKEY* key, bool rsa_pss, Error* err, bool embed_key) {
+bool jsf_sign(json* doc, const std::vector<JsfSigner>& signers, JsfForm form, bool append, Error* err) {
   if (!doc->is_object()) return reject(err, "document root is not an object");
-  if (doc->contains("signature")) return reject(err, "document already has a top-level signature");
-  std::string name;
-  if (!jsf_algorithm_for_key(key, rsa_pss, &name, err)) return false;
-  (*doc)["signature"] = {{"algorithm", name}};
-  if (embed_key) (*doc)["signature"]["publicKey"] = jwk_of(key);
-  std::string data, value;
-  if (!jcs_canonicalize(*doc, &data, err)) return doc->erase("signature"), false;
-  bool ok = raw_sign(key, algorithms().at(name), data, &value);
-  ERR_clear_error();
-  if (!ok) return doc->erase("signature"), reject(err, "signing failed");
-  (*doc)["signature"]["value"] = base64url_encode(value);
+  if (signers.empty()) return reject(err, "no signing key");
+  if (form == JsfForm::kSingle && signers.size() != 1)
+    return reject(err, "a single signature takes exactly one key (use --mode signers or --mode chain)");
+  const char* list = form == JsfForm::kSigners ? "signers" : form == JsfForm::kChain ? "chain" : nullptr;
+  json work = *doc;
+  if (!prepare(&work, list, append, err)) return false;
+  for (const JsfSigner& s : signers) {
+    json obj;
+    std::string alg_name;
+    if (!new_object(s, &obj, &alg_name, err)) return false;
+    size_t index = 0;
+    if (list) {
+      json& arr = work["signature"][list];
+      if (arr.size() >= kMaxSignatures)
+        return reject(err, "more than " + std::to_string(kMaxSignatures) + " signatures");
+      arr.push_back(obj);
+      index = arr.size() - 1;
+    } else {
+      work["signature"] = obj;
+    }
+    if (!sign_at(&work, list, index, s.key, alg_name, err)) return false;
+  }
+  *doc = std::move(work);
   return true;
+}
+
+bool jsf_sign(json* doc, EVP_PKEY* key, bool rsa_pss, Error* err, bool embed_key) {
+  JsfSigner s;
+  s.key = key;
+  s.rsa_pss = rsa_pss;
+  s.embed_key = embed_key;
+  return jsf_sign(doc, {s}, JsfForm::kSingle, false, err);
 }
 
 bool JsfReport::valid() const {
-  if (signers.empty()) return false;
-  for (const JsfSignerResult& s : signers)
+  if (signers.empty() || !missing_keys.empty()) return false;
+  bool rooted = false;
+  for (const JsfSignerResult& s : signers) {
     if (!s.valid) return false;
-  return true;
+    rooted = rooted || s.chained_to_root;
+  }
+  return !root_required || rooted;
 }
 
-bool jsf_verify(const json& doc, EVP_PKEY* trusted, JsfReport* out, Error* err) {
+bool jsf_verify(const json& doc, const JsfTrust& trust, JsfReport* out, Error* err) {
   *out = {};
+  out->root_required = !trust.roots.empty();
   if (!doc.is_object()) return reject(err, "document root is not an object");
   auto sig = doc.find("signature");
   if (sig == doc.end()) return reject(err, "no top-level signature");
   if (!sig->is_object()) return reject(err, "/signature: not an object");
-  json base = doc;
-  apply_excludes(*sig, &base);
-  if (sig->contains("signers")) return out->form = "signers", verify_list(base, "signers", out, trusted, err);
-  if (sig->contains("chain")) return out->form = "chain", verify_list(base, "chain", out, trusted, err);
-  out->form = "single";
-  SigObject s;
-  if (!parse_sig(*sig, "/signature", &s, err)) return false;
-  base["signature"].erase("value");
-  std::string data;
-  if (!jcs_canonicalize(base, &data, err)) return false;
-  out->signers.push_back(check(s, "/signature", data, trusted));
+  const char* list = nullptr;
+  Options o;
+  if (!form_of(*sig, &list, err) || !parse_options(*sig, doc, &o, err)) return false;
+  out->form = list ? list : "single";
+  std::vector<bool> seen(trust.keys.size(), false);
+  size_t n = list ? (*sig)[list].size() : 1;
+  for (size_t i = 0; i < n; ++i)
+    if (!verify_one(doc, list, i, o, trust, out, &seen, err)) return false;
+  for (size_t k = 0; k < trust.keys.size(); ++k)
+    if (!seen[k]) out->missing_keys.push_back(jsf_key_fingerprint(trust.keys[k]));
   return true;
+}
+
+bool jsf_verify(const json& doc, EVP_PKEY* trusted, JsfReport* out, Error* err) {
+  JsfTrust t;
+  if (trusted) t.keys.push_back(trusted);
+  return jsf_verify(doc, t, out, err);
 }
 
 }  // namespace pedigree

@@ -111,8 +111,8 @@ bool key_from_pkey(EVP_PKEY* pkey, const std::string& path, Key* out, Error* err
   return true;
 }
 
-bool load_private_key(const std::string& path, const std::optional<std::string>& password, Key* out,
-                      Error* err) {
+bool load_any_private_key(const std::string& path, const std::optional<std::string>& password, PkeyPtr* out,
+                          Error* err) {
   std::string pem;
   if (!read_small_file(path, kMaxKeyFileBytes, "private key file", &pem, err)) return false;
   BioPtr bio(BIO_new_mem_buf(pem.data(), int(pem.size())));
@@ -128,10 +128,11 @@ bool load_private_key(const std::string& path, const std::optional<std::string>&
     if (st.asked) return fail(err, path, std::nullopt, "cannot decrypt private key (wrong password?)");
     return fail(err, path, std::nullopt, "not a PEM private key");
   }
-  return key_from_pkey(pkey, path, out, err);
+  out->reset(pkey);
+  return true;
 }
 
-bool load_public_key(const std::string& path, Key* out, Error* err) {
+bool load_any_public_key(const std::string& path, PkeyPtr* out, Error* err) {
   std::string bytes;
   if (!read_small_file(path, kMaxKeyFileBytes, "public key file", &bytes, err)) return false;
   ERR_clear_error();
@@ -143,7 +144,21 @@ bool load_public_key(const std::string& path, Key* out, Error* err) {
   }
   ERR_clear_error();
   if (!pkey) return fail(err, path, std::nullopt, "not a PEM or DER public key");
-  return key_from_pkey(pkey, path, out, err);
+  out->reset(pkey);
+  return true;
+}
+
+bool load_private_key(const std::string& path, const std::optional<std::string>& password, Key* out,
+                      Error* err) {
+  PkeyPtr pkey;
+  if (!load_any_private_key(path, password, &pkey, err)) return false;
+  return key_from_pkey(pkey.release(), path, out, err);
+}
+
+bool load_public_key(const std::string& path, Key* out, Error* err) {
+  PkeyPtr pkey;
+  if (!load_any_public_key(path, &pkey, err)) return false;
+  return key_from_pkey(pkey.release(), path, out, err);
 }
 
 bool sign_message(const Key& key, std::string_view message, std::string* signature, Error* err) {

@@ -38,8 +38,21 @@ struct Key {
 /// Largest key or certificate file read (1 MiB).
 inline constexpr uint64_t kMaxKeyFileBytes = 1 << 20;
 
-/// Reads a PEM private key; `password` decrypts an encrypted key. The key
-/// bytes and password never appear in error messages.
+/// Any OpenSSL key (the JSF signer also takes RSA keys).
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+/// Reads a PEM private key of any type OpenSSL knows; `password` decrypts an
+/// encrypted key. The key bytes and password never appear in error messages:
+/// "private key is encrypted; give --password-file or set
+/// PEDIGREE_KEY_PASSWORD", "cannot decrypt private key (wrong password?)",
+/// "not a PEM private key".
+bool load_any_private_key(const std::string& path, const std::optional<std::string>& password, PkeyPtr* out,
+                          Error* err);
+
+/// Reads a public key of any type (PEM "PUBLIC KEY" or DER SubjectPublicKeyInfo).
+bool load_any_public_key(const std::string& path, PkeyPtr* out, Error* err);
+
+/// Reads a PEM private key (see load_any_private_key) of a supported type.
 bool load_private_key(const std::string& path, const std::optional<std::string>& password, Key* out,
                       Error* err);
 

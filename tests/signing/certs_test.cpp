@@ -116,5 +116,32 @@ TEST(SigningCerts, ReferenceFixtureChain) {
   EXPECT_TRUE(certificate_can_sign(leaf[0].get(), &why));
 }
 
+TEST(SigningCerts, DigitalSignatureUsageForJsf) {
+  TempDir t;
+  test::TestPki p = test::make_pki();
+  std::string why;
+  CertPtr leaf = load(t, p.leaf.cert_pem);
+  EXPECT_TRUE(certificate_has_digital_signature(leaf.get(), &why));
+  test::TestCert enc = test::make_cert(CertSpec("enc", false, "critical,keyEncipherment"), &p.intermediate);
+  CertPtr e = load(t, enc.cert_pem);
+  EXPECT_FALSE(certificate_has_digital_signature(e.get(), &why));
+  EXPECT_EQ(why, "certificate CN=enc key usage lacks digitalSignature");
+  test::TestCert none = test::make_cert(CertSpec("none", false, ""), &p.intermediate);
+  CertPtr n = load(t, none.cert_pem);
+  EXPECT_TRUE(certificate_has_digital_signature(n.get(), &why));  // RFC 5280: no extension, no restriction
+}
+
+TEST(SigningCerts, IssuersFromPoolStopBeforeTheRoot) {
+  TempDir t;
+  test::TestPki p = test::make_pki(), other = test::make_pki();
+  CertPtr leaf = load(t, p.leaf.cert_pem), inter = load(t, p.intermediate.cert_pem), root = load(t, p.root.cert_pem);
+  CertPtr other_inter = load(t, other.intermediate.cert_pem);
+  std::vector<X509*> path = issuers_from_pool(leaf.get(), {root.get(), inter.get()});
+  EXPECT_EQ(path, std::vector<X509*>{inter.get()});
+  // Same issuer name, other key: not the issuer.
+  EXPECT_TRUE(issuers_from_pool(leaf.get(), {other_inter.get(), root.get()}).empty());
+  EXPECT_TRUE(issuers_from_pool(root.get(), {inter.get()}).empty());
+}
+
 }  // namespace
 }  // namespace pedigree

@@ -1,15 +1,20 @@
 // Tests JSF signing and verification: a round trip per algorithm (ES256,
 // ES384, ES512, Ed25519, RS256, PS256), tampering with signed fields, wrong
-// keys, `signers` and `chain` forms built by hand, the exact messages for
-// malformed signature objects, and the CycloneDX spec test document.
+// keys, `signers` and `chain` built by hand and by jsf_sign with mixed
+// algorithms (tampering naming the signer, removed signers caught by required
+// keys, reordered links, --append), certificatePath against roots (good, bad
+// root, wrong usage, mismatched key), strict excludes/extensions/members, the
+// exact messages for malformed signature objects, and the CycloneDX spec tests.
 #include <gtest/gtest.h>
 
 #include <openssl/evp.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <functional>
 
 #include "sbom/validate.h"
+#include "signing/certs.h"
 #include "signing/jcs.h"
 #include "signing/jsf.h"
 #include "tests/support/pki_util.h"
@@ -31,7 +36,7 @@ JsfKey private_key(const std::string& pem) {
   test::TempDir t;
   JsfKey k;
   Error err;
-  EXPECT_TRUE(load_jsf_private_key(t.write("k.pem", pem), &k, &err)) << err.str();
+  EXPECT_TRUE(load_any_private_key(t.write("k.pem", pem), std::nullopt, &k, &err)) << err.str();
   return k;
 }
 
@@ -67,7 +72,7 @@ TEST(Jsf, RoundTripsEveryAlgorithm) {
     ASSERT_TRUE(jsf_verify(reread, nullptr, &r, &err)) << err.str();
     ASSERT_EQ(r.signers.size(), 1u);
     EXPECT_TRUE(r.signers[0].valid) << c.alg << r.signers[0].problem;
-    EXPECT_TRUE(r.signers[0].embedded_key);
+    EXPECT_EQ(r.signers[0].key_source, "publicKey");
     EXPECT_TRUE(verifies(reread, key.get())) << c.alg;  // the private key holds the public one
     if (std::string(c.alg).starts_with("ES")) {
       std::string raw;
@@ -111,7 +116,10 @@ TEST(Jsf, WrongKeyAndAlteredValueFail) {
   ASSERT_TRUE(jsf_sign(&doc, key.get(), false, &err));
   JsfReport r;
   ASSERT_TRUE(jsf_verify(doc, other.get(), &r, &err));
-  EXPECT_EQ(r.signers[0].problem, "embedded public key does not match the given key");
+  EXPECT_TRUE(r.signers[0].valid);  // with its embedded key, but not by the given one
+  EXPECT_FALSE(r.signers[0].given_key);
+  EXPECT_EQ(r.missing_keys, std::vector<std::string>{jsf_key_fingerprint(other.get())});
+  EXPECT_FALSE(r.valid());
   json bare = doc;
   bare["signature"].erase("publicKey");  // the publicKey is signed data
   EXPECT_FALSE(verifies(bare, key.get()));
@@ -119,7 +127,7 @@ TEST(Jsf, WrongKeyAndAlteredValueFail) {
   ASSERT_TRUE(jsf_sign(&bare, key.get(), false, &err, false));
   EXPECT_FALSE(bare["signature"].contains("publicKey"));
   ASSERT_TRUE(jsf_verify(bare, other.get(), &r, &err));
-  EXPECT_EQ(r.signers[0].problem, "signature does not match the document");
+  EXPECT_EQ(r.signers[0].problem, "no public key in the signature and no given key verifies it");
   EXPECT_TRUE(verifies(bare, key.get()));
   ASSERT_TRUE(jsf_verify(bare, nullptr, &r, &err));
   EXPECT_EQ(r.signers[0].problem, "no public key in the signature; give --key");
@@ -183,7 +191,7 @@ TEST(Jsf, MalformedSignatureObjectsEachHaveTheirMessage) {
   json t = doc;
   t["signature"].erase("publicKey");
   t["signature"]["certificatePath"] = {"AAAA"};
-  EXPECT_EQ(verify_error(t), "/signature/certificatePath/0: not an X.509 certificate");
+  EXPECT_EQ(verify_error(t), "/signature/certificatePath/0: not one DER X.509 certificate");
 }
 
 // Signs `data` with an Ed25519 key the way JSF does (no DER step needed).
@@ -231,8 +239,9 @@ TEST(Jsf, SignersEachSignTheDocumentWithOnlyThemselves) {
   EXPECT_TRUE(r.valid());
   EXPECT_EQ(r.signers[1].pointer, "/signature/signers/1");
   ASSERT_TRUE(jsf_verify(doc, b.get(), &r, &err));
-  EXPECT_FALSE(r.signers[0].valid);  // signer 0 is not --key
-  EXPECT_TRUE(r.signers[1].valid);
+  EXPECT_TRUE(r.valid());  // the given key is among the signers
+  EXPECT_FALSE(r.signers[0].given_key);
+  EXPECT_TRUE(r.signers[1].given_key);
   doc["components"][0]["name"] = "x";
   EXPECT_FALSE(verifies(doc));
 }
@@ -306,20 +315,314 @@ TEST(Jsf, VerifiesThroughTheSpecCertificatePath) {
   JsfReport r;
   ASSERT_TRUE(jsf_verify(v, nullptr, &r, &err)) << err.str();
   EXPECT_TRUE(r.valid()) << r.signers[0].problem;
-  EXPECT_TRUE(r.signers[0].embedded_key);
+  EXPECT_EQ(r.signers[0].key_source, "certificatePath");
 }
 
-TEST(Jsf, SpecTestDocumentParses) {
-  json doc;
-  Error err;
-  ASSERT_TRUE(read_bom_file(test::shared_dir() + "/fixtures/cyclonedx/spec-tests/valid-signatures-1.6.json", &doc,
-                            &err)) << err.str();
+TEST(Jsf, SpecTestDocumentsParse) {
+  for (const char* v : {"1.6", "1.7"}) {
+    std::string path = test::shared_dir() + "/fixtures/cyclonedx/spec-tests/valid-signatures-" + v + ".json";
+    if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " absent (needs ../shared)";
+    json doc;
+    Error err;
+    ASSERT_TRUE(read_bom_file(path, &doc, &err)) << err.str();
+    JsfReport r;
+    ASSERT_TRUE(jsf_verify(doc, nullptr, &r, &err)) << v << err.str();
+    EXPECT_EQ(r.form, "single");
+    ASSERT_EQ(r.signers.size(), 1u);
+    EXPECT_EQ(r.signers[0].algorithm, "ES256");
+    EXPECT_EQ(r.signers[0].key_source, "certificatePath");
+    // Dummy values: the spec test is a schema test, its signature is not expected to verify.
+    EXPECT_EQ(r.signers[0].problem, "signature does not match the document") << v;
+  }
+}
+
+JsfSigner signer_for(EVP_PKEY* key) {
+  JsfSigner s;
+  s.key = key;
+  return s;
+}
+
+// One signing key of each kind the multi-signature tests mix.
+std::vector<JsfKey> mixed_keys() {
+  std::vector<JsfKey> keys;
+  keys.push_back(key_of(KeyType::kP256));
+  keys.push_back(key_of(KeyType::kEd25519));
+  keys.push_back(private_key(test::make_rsa_key_pem()));
+  keys.push_back(key_of(KeyType::kP521));
+  return keys;
+}
+
+std::vector<JsfSigner> signers_of(const std::vector<JsfKey>& keys) {
+  std::vector<JsfSigner> out;
+  for (const JsfKey& k : keys) out.push_back(signer_for(k.get()));
+  out[2].rsa_pss = true;
+  return out;
+}
+
+JsfTrust trust_of(const std::vector<JsfKey>& keys) {
+  JsfTrust t;
+  for (const JsfKey& k : keys) t.keys.push_back(k.get());
+  return t;
+}
+
+JsfReport report(const json& doc, const JsfTrust& t = {}) {
   JsfReport r;
-  ASSERT_TRUE(jsf_verify(doc, nullptr, &r, &err)) << err.str();
-  ASSERT_EQ(r.signers.size(), 1u);
-  EXPECT_EQ(r.signers[0].algorithm, "ES256");
-  // Dummy values: the spec test is a schema test, its signature is not expected to verify.
-  std::printf("valid-signatures-1.6.json verifies: %s (%s)\n", r.valid() ? "yes" : "no", r.signers[0].problem.c_str());
+  Error err;
+  EXPECT_TRUE(jsf_verify(doc, t, &r, &err)) << err.str();
+  return r;
+}
+
+// Indices of the signers that did not verify.
+std::vector<size_t> failing(const JsfReport& r) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < r.signers.size(); ++i)
+    if (!r.signers[i].valid) out.push_back(i);
+  return out;
+}
+
+TEST(Jsf, SignersAndChainRoundTripWithMixedAlgorithms) {
+  std::vector<JsfKey> keys = mixed_keys();
+  for (JsfForm form : {JsfForm::kSigners, JsfForm::kChain}) {
+    json doc = sample_bom();
+    Error err;
+    ASSERT_TRUE(jsf_sign(&doc, signers_of(keys), form, false, &err)) << err.str();
+    const char* list = jsf_form_name(form);
+    ASSERT_EQ(doc["signature"].size(), 1u);
+    ASSERT_EQ(doc["signature"][list].size(), 4u);
+    json reread = json::parse(doc.dump(2));
+    JsfReport r = report(reread, trust_of(keys));
+    EXPECT_EQ(r.form, list);
+    EXPECT_TRUE(r.valid());
+    std::vector<std::string> algs;
+    for (const JsfSignerResult& s : r.signers) {
+      algs.push_back(s.algorithm);
+      EXPECT_TRUE(s.given_key) << s.pointer;
+      EXPECT_EQ(s.key_source, "publicKey");
+    }
+    EXPECT_EQ(algs, (std::vector<std::string>{"ES256", "Ed25519", "PS256", "ES512"}));
+    EXPECT_EQ(r.signers[3].pointer, std::string("/signature/") + list + "/3");
+    EXPECT_EQ(r.signers[1].fingerprint, jsf_key_fingerprint(keys[1].get()));
+    EXPECT_TRUE(report(reread).valid());  // embedded keys alone
+  }
+}
+
+TEST(Jsf, AnyChangeToASignedFieldFailsNamingTheSigner) {
+  std::vector<JsfKey> keys = mixed_keys();
+  json doc = sample_bom();
+  Error err;
+  ASSERT_TRUE(jsf_sign(&doc, signers_of(keys), JsfForm::kSigners, false, &err)) << err.str();
+  json t = doc;
+  t["components"][0]["hashes"][0]["content"] = "bb";
+  EXPECT_EQ(failing(report(t)), (std::vector<size_t>{0, 1, 2, 3}));
+  EXPECT_EQ(report(t).signers[2].problem, "signature does not match the document");
+  t = doc;
+  t["signature"]["signers"][1]["keyId"] = "added";  // a signer's own members are its signed data
+  EXPECT_EQ(failing(report(t)), (std::vector<size_t>{1}));
+  t = doc;
+  t["signature"]["signers"][3]["algorithm"] = "ES384";
+  JsfReport r = report(t);
+  EXPECT_EQ(failing(r), (std::vector<size_t>{3}));
+  EXPECT_EQ(r.signers[3].problem, "key type does not fit algorithm ES384");
+  EXPECT_EQ(r.signers[3].pointer, "/signature/signers/3");
+}
+
+TEST(Jsf, RemovingASignerIsCaughtByTheRequiredKeys) {
+  std::vector<JsfKey> keys = mixed_keys();
+  json doc = sample_bom();
+  Error err;
+  ASSERT_TRUE(jsf_sign(&doc, signers_of(keys), JsfForm::kSigners, false, &err)) << err.str();
+  json t = doc;
+  t["signature"]["signers"].erase(1);
+  // Signers are independent: the others still verify, so only the required keys notice.
+  EXPECT_TRUE(report(t).valid());
+  JsfReport r = report(t, trust_of(keys));
+  EXPECT_FALSE(r.valid());
+  EXPECT_EQ(r.missing_keys, std::vector<std::string>{jsf_key_fingerprint(keys[1].get())});
+  EXPECT_TRUE(failing(r).empty());
+}
+
+TEST(Jsf, ChainReorderingAndRemovalFail) {
+  std::vector<JsfKey> keys = mixed_keys();
+  json doc = sample_bom();
+  Error err;
+  ASSERT_TRUE(jsf_sign(&doc, signers_of(keys), JsfForm::kChain, false, &err)) << err.str();
+  json t = doc;
+  std::swap(t["signature"]["chain"][1], t["signature"]["chain"][2]);
+  EXPECT_EQ(failing(report(t)), (std::vector<size_t>{1, 2, 3}));
+  t = doc;
+  t["signature"]["chain"].erase(0);
+  EXPECT_EQ(failing(report(t)), (std::vector<size_t>{0, 1, 2}));
+  t = doc;
+  t["signature"]["chain"].erase(3);  // the last link can go unnoticed without required keys
+  EXPECT_TRUE(report(t).valid());
+  EXPECT_FALSE(report(t, trust_of(keys)).valid());
+  t = doc;
+  t["signature"]["chain"][1]["value"] = doc["signature"]["chain"][0]["value"];
+  EXPECT_EQ(failing(report(t)), (std::vector<size_t>{1, 2, 3}));
+}
+
+TEST(Jsf, AppendKeepsEarlierSignaturesValid) {
+  std::vector<JsfKey> keys = mixed_keys();
+  for (JsfForm form : {JsfForm::kSigners, JsfForm::kChain}) {
+    json doc = sample_bom();
+    Error err;
+    std::vector<JsfSigner> all = signers_of(keys);
+    ASSERT_TRUE(jsf_sign(&doc, {all[0], all[1]}, form, false, &err)) << err.str();
+    ASSERT_TRUE(jsf_sign(&doc, {all[2]}, form, true, &err)) << err.str();
+    ASSERT_TRUE(jsf_sign(&doc, {all[3]}, form, true, &err)) << err.str();
+    EXPECT_EQ(doc["signature"][jsf_form_name(form)].size(), 4u);
+    EXPECT_TRUE(report(doc, trust_of(keys)).valid()) << jsf_form_name(form);
+    JsfForm other = form == JsfForm::kSigners ? JsfForm::kChain : JsfForm::kSigners;
+    json t = doc;
+    EXPECT_FALSE(jsf_sign(&t, {all[0]}, other, true, &err));
+    EXPECT_EQ(err.str(), std::string("cannot append: the document has no top-level \"") + jsf_form_name(other) +
+                             "\" signature");
+    t["components"][0]["name"] = "changed";
+    EXPECT_FALSE(jsf_sign(&t, {all[0]}, form, true, &err));
+    EXPECT_EQ(err.str(), std::string("cannot append: existing signature /signature/") + jsf_form_name(form) +
+                             "/0 does not verify: signature does not match the document");
+  }
+  json doc = sample_bom();
+  Error err;
+  ASSERT_TRUE(jsf_sign(&doc, keys[0].get(), false, &err));
+  EXPECT_FALSE(jsf_sign(&doc, {signer_for(keys[1].get())}, JsfForm::kSigners, true, &err));
+  EXPECT_EQ(err.str(), "cannot append: the document has no top-level \"signers\" signature");
+  EXPECT_FALSE(jsf_sign(&doc, {signer_for(keys[1].get())}, JsfForm::kSingle, true, &err));
+  EXPECT_EQ(err.str(),
+            "cannot append to a single signature: it signs the document alone (re-sign with --mode signers or "
+            "--mode chain)");
+  EXPECT_FALSE(jsf_sign(&doc, {signer_for(keys[1].get())}, JsfForm::kSigners, false, &err));
+  EXPECT_EQ(err.str(), "document already has a top-level signature (--append adds to signers or a chain)");
+}
+
+struct CertCase {
+  test::TestPki pki = test::make_pki();
+  JsfKey leaf_key = private_key(pki.leaf.key.private_pem);
+  std::vector<CertPtr> owned;
+
+  X509* cert(const std::string& pem) {
+    test::TempDir t;
+    std::vector<CertPtr> certs;
+    Error err;
+    EXPECT_TRUE(load_pem_certificates(t.write("c.pem", pem), &certs, &err)) << err.str();
+    owned.push_back(std::move(certs[0]));
+    return owned.back().get();
+  }
+  JsfSigner signer(const test::TestCert& leaf, EVP_PKEY* key) {
+    JsfSigner s = signer_for(key);
+    s.certificate_path = {certificate_der(cert(leaf.cert_pem)), certificate_der(cert(pki.intermediate.cert_pem))};
+    return s;
+  }
+};
+
+TEST(Jsf, CertificatePathChainsToTheGivenRoot) {
+  CertCase c;
+  json doc = sample_bom();
+  Error err;
+  ASSERT_TRUE(jsf_sign(&doc, {c.signer(c.pki.leaf, c.leaf_key.get())}, JsfForm::kSingle, false, &err)) << err.str();
+  EXPECT_FALSE(doc["signature"].contains("publicKey"));
+  ASSERT_EQ(doc["signature"]["certificatePath"].size(), 2u);
+  JsfTrust t;
+  t.roots = {c.cert(c.pki.root.cert_pem)};
+  JsfReport r = report(doc, t);
+  EXPECT_TRUE(r.valid()) << r.signers[0].problem;
+  EXPECT_TRUE(r.signers[0].chained_to_root);
+  EXPECT_EQ(r.signers[0].key_source, "certificatePath");
+  EXPECT_EQ(r.signers[0].certificate.rfind("CN=", 0), 0u) << r.signers[0].certificate;
+  // Without roots: integrity only; with another PKI's root: not valid.
+  r = report(doc);
+  EXPECT_TRUE(r.valid());
+  EXPECT_FALSE(r.signers[0].chained_to_root);
+  test::TestPki other = test::make_pki();
+  t.roots = {c.cert(other.root.cert_pem)};
+  r = report(doc, t);
+  EXPECT_FALSE(r.valid());
+  EXPECT_EQ(r.signers[0].problem.rfind("certificate path does not lead to a given root: ", 0), 0u)
+      << r.signers[0].problem;
+}
+
+TEST(Jsf, CertificatePathWrongUsageAndMismatchedKeyFail) {
+  CertCase c;
+  test::TestCert no_sign = test::make_cert(test::CertSpec("nosign", false, "critical,keyEncipherment"),
+                                           &c.pki.intermediate);
+  JsfKey no_sign_key = private_key(no_sign.key.private_pem);
+  json doc = sample_bom();
+  Error err;
+  ASSERT_TRUE(jsf_sign(&doc, {c.signer(no_sign, no_sign_key.get())}, JsfForm::kSingle, false, &err)) << err.str();
+  JsfTrust t;
+  t.roots = {c.cert(c.pki.root.cert_pem)};
+  JsfReport r = report(doc, t);
+  EXPECT_FALSE(r.valid());
+  EXPECT_EQ(r.signers[0].problem, "certificate CN=nosign key usage lacks digitalSignature");
+  // The leaf holds another key than the one signing.
+  JsfKey other = key_of(KeyType::kP256);
+  json d2 = sample_bom();
+  EXPECT_FALSE(jsf_sign(&d2, {c.signer(c.pki.leaf, other.get())}, JsfForm::kSingle, false, &err));
+  EXPECT_EQ(err.str(), "the certificate does not hold the signing key's public key");
+  // Swap in a certificatePath whose leaf is not the signer's key.
+  ASSERT_TRUE(jsf_sign(&d2, other.get(), false, &err));
+  json t2 = d2;
+  t2["signature"]["certificatePath"] = doc["signature"]["certificatePath"];
+  r = report(t2, t);
+  EXPECT_EQ(r.signers[0].problem, "publicKey does not match the certificatePath leaf");
+  t2["signature"].erase("publicKey");
+  r = report(t2, t);
+  EXPECT_EQ(r.signers[0].problem, "signature does not match the document");
+}
+
+TEST(Jsf, ExcludesExtensionsAndMembersAreCheckedStrictly) {
+  JsfKey key = key_of(KeyType::kP256);
+  json doc = sample_bom();
+  Error err;
+  ASSERT_TRUE(jsf_sign(&doc, key.get(), false, &err));
+  auto sig_with = [&](const char* name, json v) {
+    json t = doc;
+    t["signature"][name] = v;
+    return verify_error(t);
+  };
+  EXPECT_EQ(sig_with("excludes", json::array()), "/signature/excludes: not a non-empty array of strings");
+  EXPECT_EQ(sig_with("excludes", {"version", "version"}), "/signature/excludes: duplicate \"version\"");
+  EXPECT_EQ(sig_with("excludes", {"signature"}), "/signature/excludes: \"signature\" cannot be excluded");
+  EXPECT_EQ(sig_with("excludes", {"nothere"}), "/signature/excludes: \"nothere\" is not a top-level member");
+  EXPECT_EQ(sig_with("extensions", {1}), "/signature/extensions: not a non-empty array of strings");
+  EXPECT_EQ(sig_with("extensions", {"value"}), "/signature/extensions: \"value\" is a JSF name");
+  EXPECT_EQ(sig_with("other", 1), "/signature: unexpected member \"other\"");
+  JsfReport r = report([&] {
+    json t = doc;
+    t["signature"]["excludes"] = {"version"};
+    return t;
+  }());
+  EXPECT_EQ(failing(r), std::vector<size_t>{0});  // excludes was not signed when the signature was made
+  json multi = sample_bom();
+  ASSERT_TRUE(jsf_sign(&multi, {signer_for(key.get())}, JsfForm::kSigners, false, &err));
+  json t = multi;
+  t["signature"]["chain"] = t["signature"]["signers"];
+  EXPECT_EQ(verify_error(t), "/signature: has both \"signers\" and \"chain\"");
+  t = multi;
+  t["signature"]["algorithm"] = "ES256";
+  EXPECT_EQ(verify_error(t), "/signature: unexpected member \"algorithm\" beside \"signers\"");
+  t = multi;
+  t["signature"]["signers"][0]["excludes"] = {"version"};
+  EXPECT_EQ(verify_error(t), "/signature/signers/0: unexpected member \"excludes\"");
+}
+
+// A multi-signature document signed with outer `excludes` (JSF global option):
+// the excluded member may change, the others may not.
+TEST(Jsf, OuterExcludesApplyToEverySigner) {
+  std::vector<JsfKey> keys = mixed_keys();
+  std::vector<JsfSigner> all = signers_of(keys);
+  json doc = sample_bom();
+  Error err;
+  ASSERT_TRUE(jsf_sign(&doc, {all[0], all[1]}, JsfForm::kSigners, false, &err)) << err.str();
+  // `excludes` and the member it names are outside every signer's data.
+  doc["unsigned"] = "anything";
+  doc["signature"]["excludes"] = {"unsigned"};
+  EXPECT_TRUE(report(doc).valid());
+  ASSERT_TRUE(jsf_sign(&doc, {all[2], all[3]}, JsfForm::kSigners, true, &err)) << err.str();
+  doc["unsigned"] = "changed";
+  EXPECT_TRUE(report(doc, trust_of(keys)).valid());
+  doc["version"] = 7;
+  EXPECT_EQ(failing(report(doc)), (std::vector<size_t>{0, 1, 2, 3}));
 }
 
 }  // namespace

@@ -96,6 +96,25 @@ TEST(SigningKeys, UnusableKeyFiles) {
   EXPECT_EQ(err.str(), big + ": private key file is 1.0 MiB, larger than the 1.0 MiB cap");
 }
 
+TEST(SigningKeys, AnyTypeLoaderTakesRsaWithTheSameMessages) {
+  TempDir t;
+  PkeyPtr k;
+  Error err;
+  std::string rsa = t.write("rsa.pem", test::make_rsa_key_pem());
+  EXPECT_TRUE(load_any_private_key(rsa, std::nullopt, &k, &err)) << err.str();
+  test::TestKey enc = test::make_key(KeyType::kP256, "pw");
+  std::string path = t.write("enc.pem", enc.private_pem);
+  EXPECT_FALSE(load_any_private_key(path, std::nullopt, &k, &err));
+  EXPECT_EQ(err.str(), path + ": private key is encrypted; give --password-file or set PEDIGREE_KEY_PASSWORD");
+  EXPECT_FALSE(load_any_private_key(path, std::string("nope"), &k, &err));
+  EXPECT_EQ(err.str(), path + ": cannot decrypt private key (wrong password?)");
+  EXPECT_TRUE(load_any_private_key(path, std::string("pw"), &k, &err)) << err.str();
+  std::string pub = t.write("pub.pem", enc.public_pem);
+  PkeyPtr pk;
+  EXPECT_TRUE(load_any_public_key(pub, &pk, &err)) << err.str();
+  EXPECT_EQ(EVP_PKEY_eq(pk.get(), k.get()), 1);
+}
+
 TEST(SigningKeys, OtherCurveIsRejected) {
   TempDir t;
   EVP_PKEY* k = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "secp256k1");
