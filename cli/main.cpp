@@ -9,13 +9,14 @@
 #include <vector>
 
 #include "cli/bom_cli.h"
+#include "cli/check_cli.h"
 #include "cli/cli.h"
 #include "cli/lineage_cli.h"
 
 namespace pedigree::cli {
 namespace {
 
-const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "help"};
+const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "check", "help"};
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -54,6 +55,7 @@ struct Args {
   BomSignArgs bom_sign;
   BomVerifyArgs bom_verify;
   LineageArgs lineage;
+  CheckArgs check;
   std::string help_topic;
 };
 
@@ -180,6 +182,17 @@ void add_lineage(CLI::App& app, Args& a) {
   c->add_option("-j,--jobs", a.lineage.jobs, "Worker threads (default: all cores)");
 }
 
+void add_check(CLI::App& app, Args& a) {
+  CLI::App* c = app.add_subcommand(
+      "check", "CI gate: evaluate a YAML policy on a model (exit 1 on a violation); text, JSON, SARIF or JUnit");
+  c->add_option("PATH", a.check.path, "Model file or directory")->required();
+  c->add_option("--policy", a.check.policy, "Policy file (YAML; see docs/policy.md)")->required();
+  c->add_option("--format", a.check.format, "Output format: text (default), json, sarif (2.1.0) or junit");
+  c->add_option("-o,--output", a.check.output, "Write the report to FILE (atomically) instead of stdout");
+  c->add_option("--sig", a.check.sig, "Signature bundle (default: model.sig beside the model)");
+  c->add_option("-j,--jobs", a.check.jobs, "Worker threads (default: all cores)");
+}
+
 void add_help(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand("help", "Show help for a command");
   c->add_option("COMMAND", a.help_topic, "Command to describe");
@@ -193,6 +206,7 @@ int dispatch(CLI::App& app, Args& a) {
   if (app.got_subcommand("sign")) return run_sign(a.sign);
   if (app.got_subcommand("verify")) return run_verify(a.verify);
   if (app.got_subcommand("lineage")) return run_lineage(a.lineage);
+  if (app.got_subcommand("check")) return run_check(a.check);
   if (app.got_subcommand("help")) {
     if (a.help_topic.empty()) {
       std::fputs(app.help().c_str(), stdout);
@@ -228,6 +242,7 @@ int main(int argc, char** argv) {
   add_sign(app, a);
   add_verify(app, a);
   add_lineage(app, a);
+  add_check(app, a);
   add_help(app, a);
   try {
     app.parse(argc, argv);
