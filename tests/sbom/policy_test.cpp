@@ -91,7 +91,7 @@ TEST(Policy, ParsesEverySection) {
   EXPECT_DOUBLE_EQ(*p.probes->packs[1].max_score, 3);
   ASSERT_EQ(p.exceptions.size(), 2u);
   EXPECT_EQ(p.exceptions[0].rule, "PDG021");
-  EXPECT_EQ(p.exceptions[0].line, 44);
+  EXPECT_EQ(p.exceptions[0].line, 35);
   EXPECT_EQ(p.exceptions[1].rule, "PDG020");  // by name
   EXPECT_EQ(p.exceptions[1].expires, "2027-02-28");
 }
@@ -151,7 +151,7 @@ TEST(Policy, ErrorsNameFileLineAndField) {
   EXPECT_EQ(parse_error("rules:\n  pickle: {forbid_formats: true}\n  pickle: {forbid_formats: false}\n"),
             "policy.yaml: line 3: rules.pickle: duplicate key");
   EXPECT_EQ(parse_error("rules: {pickle: {forbid_formats: [true}\n"),
-            "policy.yaml: line 1: invalid yaml: end of sequence flow not found");
+            "policy.yaml: line 1: invalid yaml: illegal flow end");
 }
 
 TEST(Policy, ExceptionErrors) {
