@@ -156,11 +156,11 @@ class Evaluator {
       }
       const json l = e.value("license", json::object());
       if (l.contains("id") && l["id"].is_string()) ids->push_back(l["id"].get<std::string>());
-      else if (l.contains("name") && l["name"].is_string()) name(l["name"].get<std::string>(), ids, unknown, notes);
+      else if (l.contains("name") && l["name"].is_string()) license_name(l["name"].get<std::string>(), ids, unknown, notes);
     }
   }
 
-  void name(const std::string& n, std::vector<std::string>* ids, std::vector<std::string>* unknown,
+  void license_name(const std::string& n, std::vector<std::string>* ids, std::vector<std::string>* unknown,
             std::vector<std::string>* notes) {
     std::string id = spdx_case_insensitive(n);
     if (id.empty()) {
@@ -229,10 +229,10 @@ class Evaluator {
     model_licenses(&ids, &unknown, &notes);
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-    EvidenceSource src = model_source("licences in the AI-BOM: " + (ids.empty() && unknown.empty() ? std::string("none")
-                                                                                               : list_text(ids) +
-                                                                  (unknown.empty() ? "" : (ids.empty() ? "" : ", ") + list_text(unknown))),
-                                      "pedigree bom");
+    std::vector<std::string> seen = ids;
+    seen.insert(seen.end(), unknown.begin(), unknown.end());
+    EvidenceSource src =
+        model_source("licences in the AI-BOM: " + (seen.empty() ? std::string("none") : list_text(seen)), "pedigree bom");
     for (const char* id : ids_wanted) {
       RuleResult r = make(id);
       r.locations.push_back(primary_file());
