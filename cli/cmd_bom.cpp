@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <cstdlib>
-#include <filesystem>
 
 #include "cli/bom_cli.h"
 #include "cli/cli.h"
@@ -43,32 +42,6 @@ BomOptions options_from_args(const BomArgs& a) {
   return o;
 }
 
-bool hash_files(const BomArgs& a, const ModelArtifact& art, std::vector<BomFile>* files, std::vector<uint8_t>* root,
-                ProgressCounter* progress, Error* err) {
-  ManifestOptions sha;
-  sha.jobs = a.jobs;
-  bool dir = std::filesystem::is_directory(a.path);
-  if (dir) sha.also = HashAlgorithm::kBlake2b512;  // both digests from one read of each file
-  Manifest ms, mb;
-  if (!build_manifest(a.path, sha, &ms, err, progress)) return false;
-  *root = manifest_root(ms.resources);
-  if (dir) {
-    mb = ms;
-    mb.options.algorithm = HashAlgorithm::kBlake2b512;
-    for (Resource& r : mb.resources) r.digest = r.also_digest;
-  }
-  if (!bom_files_from_manifests(ms, dir ? &mb : nullptr, files, err)) return false;
-  if (dir) return true;
-  // Files a single-file model refers to (ONNX external data, shards): hashed as their own components.
-  for (const ArtifactFile& f : art.files) {
-    if (f.name == "." || !std::filesystem::is_regular_file(f.path)) continue;
-    Manifest one;
-    if (!build_manifest(f.path, sha, &one, err, progress)) return false;
-    files->push_back({f.name, f.size, one.resources.at(0).digest, {}});
-  }
-  return true;
-}
-
 int generate(const BomArgs& a) {
   Error err;
   BomOptions opts = options_from_args(a);
@@ -80,12 +53,11 @@ int generate(const BomArgs& a) {
   if (!enumerate_model(a.path, ManifestOptions{}, &listing, &err)) return report_error(err);
   uint64_t tensor_bytes = 0;
   for (const TensorInfo& t : idx.tensors) tensor_bytes += t.length;
-  bool dir = std::filesystem::is_directory(a.path);
   BomInputs in{&art, &idx, nullptr, {}, {}, a.path};
   TensorFingerprint fp;
   {
     Progress p("bom", listing.total_bytes + tensor_bytes);
-    if (!hash_files(a, art, &in.files, &in.manifest_root, p.counter(), &err)) return report_error(err);
+    if (!hash_bom_files(a.path, art, a.jobs, &in.files, &in.manifest_root, p.counter(), &err)) return report_error(err);
     if (!compute_tensor_fingerprint(art, idx, &fp, &err, a.jobs, p.counter())) return report_error(err);
   }
   in.fp = &fp;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cli/bom_cli.h"
+#include "cli/check_cli.h"
 #include "cli/cli.h"
 #include "cli/lineage_cli.h"
 #include "cli/probe_cli.h"
@@ -16,7 +17,7 @@
 namespace pedigree::cli {
 namespace {
 
-const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "registry", "probe", "help"};
+const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "registry", "probe", "check", "help"};
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -58,6 +59,7 @@ struct Args {
   ProbeArgs probe;
   RegistryArgs registry;
   std::string global_registry;  ///< top-level --registry, for `registry` and `lineage --registry`
+  CheckArgs check;
   std::string help_topic;
 };
 
@@ -251,6 +253,17 @@ void add_registry(CLI::App& app, Args& a) {
       ->required();
 }
 
+void add_check(CLI::App& app, Args& a) {
+  CLI::App* c = app.add_subcommand(
+      "check", "CI gate: evaluate a YAML policy on a model (exit 1 on a violation); text, JSON, SARIF or JUnit");
+  c->add_option("PATH", a.check.path, "Model file or directory")->required();
+  c->add_option("--policy", a.check.policy, "Policy file (YAML; see docs/policy.md)")->required();
+  c->add_option("--format", a.check.format, "Output format: text (default), json, sarif (2.1.0) or junit");
+  c->add_option("-o,--output", a.check.output, "Write the report to FILE (atomically) instead of stdout");
+  c->add_option("--sig", a.check.sig, "Signature bundle (default: model.sig beside the model)");
+  c->add_option("-j,--jobs", a.check.jobs, "Worker threads (default: all cores)");
+}
+
 void add_help(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand("help", "Show help for a command");
   c->add_option("COMMAND", a.help_topic, "Command to describe");
@@ -273,6 +286,7 @@ int dispatch(CLI::App& app, Args& a) {
     if (a.registry.db.empty()) a.registry.db = a.global_registry;
     return run_registry(a.registry);
   }
+  if (app.got_subcommand("check")) return run_check(a.check);
   if (app.got_subcommand("help")) {
     if (a.help_topic.empty()) {
       std::fputs(app.help().c_str(), stdout);
@@ -313,6 +327,7 @@ int main(int argc, char** argv) {
   app.add_option("--registry", a.global_registry,
                  "Registry database for 'registry' and 'lineage --registry' (default: "
                  "${XDG_DATA_HOME:-~/.local/share}/pedigree/registry.db)");
+  add_check(app, a);
   add_help(app, a);
   try {
     app.parse(argc, argv);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -644,6 +645,32 @@ bool build_bom(const BomInputs& in, const BomOptions& o, nlohmann::json* out, Er
            {{"timestamp", stamp}, {"tools", {{"components", json::array({tool_component(o)})}}}, {"component", model}}},
           {"components", components},
           {"dependencies", deps}};
+  return true;
+}
+
+bool hash_bom_files(const std::string& path, const ModelArtifact& art, unsigned jobs, std::vector<BomFile>* files,
+                    std::vector<uint8_t>* root, ProgressCounter* progress, Error* err) {
+  ManifestOptions sha;
+  sha.jobs = jobs;
+  bool dir = std::filesystem::is_directory(path);
+  if (dir) sha.also = HashAlgorithm::kBlake2b512;  // both digests from one read of each file
+  Manifest ms, mb;
+  if (!build_manifest(path, sha, &ms, err, progress)) return false;
+  *root = manifest_root(ms.resources);
+  if (dir) {
+    mb = ms;
+    mb.options.algorithm = HashAlgorithm::kBlake2b512;
+    for (Resource& r : mb.resources) r.digest = r.also_digest;
+  }
+  if (!bom_files_from_manifests(ms, dir ? &mb : nullptr, files, err)) return false;
+  if (dir) return true;
+  // Files a single-file model refers to (ONNX external data, shards): hashed as their own components.
+  for (const ArtifactFile& f : art.files) {
+    if (f.name == "." || !std::filesystem::is_regular_file(f.path)) continue;
+    Manifest one;
+    if (!build_manifest(f.path, sha, &one, err, progress)) return false;
+    files->push_back({f.name, f.size, one.resources.at(0).digest, {}});
+  }
   return true;
 }
 

@@ -61,6 +61,12 @@ bool build_bom(const BomInputs& in, const BomOptions& opts, nlohmann::json* out,
 bool bom_files_from_manifests(const Manifest& sha256, const Manifest* blake2b, std::vector<BomFile>* out,
                               Error* err);
 
+/// Hashes the files of the model at `path` for the BOM: SHA-256 (and BLAKE2b-512 for a
+/// directory, from the same read) of every file, the OMS manifest root, and for a
+/// single-file model also the files it refers to (ONNX external data, shards).
+bool hash_bom_files(const std::string& path, const ModelArtifact& art, unsigned jobs, std::vector<BomFile>* files,
+                    std::vector<uint8_t>* root, ProgressCounter* progress, Error* err);
+
 /// True for "urn:uuid:" + 8-4-4-4-12 lowercase hex (the CycloneDX serialNumber pattern).
 bool valid_serial(std::string_view serial);
 

@@ -152,4 +152,6 @@ bool is_spdx_license_id(std::string_view id) { return std::binary_search(kIds.be
 
 size_t spdx_license_id_count() { return kIds.size(); }
 
+std::string_view spdx_license_id_at(size_t i) { return i < kIds.size() ? kIds[i] : std::string_view(); }
+
 }  // namespace pedigree

@@ -14,4 +14,7 @@ bool is_spdx_license_id(std::string_view id);
 /// How many ids the table holds.
 size_t spdx_license_id_count();
 
+/// The i-th id in byte order (empty past the end).
+std::string_view spdx_license_id_at(size_t i);
+
 }  // namespace pedigree

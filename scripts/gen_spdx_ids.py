@@ -48,6 +48,8 @@ def main():
     out.append("")
     out.append("size_t spdx_license_id_count() { return kIds.size(); }")
     out.append("")
+    out.append("std::string_view spdx_license_id_at(size_t i) { return i < kIds.size() ? kIds[i] : std::string_view(); }")
+    out.append("")
     out.append("}  // namespace pedigree")
     sys.stdout.write("\n".join(out) + "\n")
 

@@ -26,6 +26,10 @@ trap 'rm -rf "$tmp"' EXIT
 cp "$src/package.json" "$src/package-lock.json" "$tmp/"
 echo "npm-deps: installing pinned npm packages into $dest" >&2
 (cd "$tmp" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+# The SARIF Multitool's Linux package ships its .NET executable without the
+# execute bit (its own bin.js spawns it); set it so tests can run it directly.
+multitool="$tmp/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool"
+[[ -f "$multitool" ]] && chmod +x "$multitool"
 touch "$tmp/.complete"
 # Another run may have finished first; either copy is the same.
 if ! mv -T "$tmp" "$dest" 2>/dev/null; then

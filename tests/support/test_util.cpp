@@ -48,6 +48,12 @@ static std::string read_fd(int fd) {
 }
 
 RunResult run_pedigree(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {PEDIGREE_BINARY};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run_command(argv);
+}
+
+RunResult run_command(const std::vector<std::string>& args) {
   TempDir tmp;
   std::string out_path = (tmp.path() / "out").string(), err_path = (tmp.path() / "err").string();
   pid_t pid = fork();
@@ -59,12 +65,10 @@ RunResult run_pedigree(const std::vector<std::string>& args) {
     dup2(e, 2);
     dup2(in, 0);
     std::vector<char*> argv;
-    std::string bin = PEDIGREE_BINARY;
-    argv.push_back(bin.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
+    execv(copy.at(0).c_str(), argv.data());
     _exit(127);
   }
   int status = 0;

@@ -35,6 +35,9 @@ struct RunResult {
 /// Runs the built `pedigree` with `args` (no shell), capturing stdout/stderr.
 RunResult run_pedigree(const std::vector<std::string>& args);
 
+/// Runs the program at `argv[0]` (a path; no shell, no PATH search) with the rest as arguments.
+RunResult run_command(const std::vector<std::string>& argv);
+
 /// ../shared next to the source tree, or empty when absent.
 std::string shared_dir();
 

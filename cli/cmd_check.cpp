@@ -1,0 +1,156 @@
+// This file implements `pedigree check PATH --policy FILE`, the CI gate: load
+// the policy, gather the evidence that exists (model reader findings, manifest
+// root, AI-BOM and its score, signature verification with the policy's
+// trusts), evaluate (sbom/policy.h), print text/JSON/SARIF/JUnit and exit 0
+// (pass), 1 (violation) or 2 (could not run).
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/check_cli.h"
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "fingerprint/formats/reader.h"
+#include "fingerprint/tensor_digest.h"
+#include "sbom/bom.h"
+#include "sbom/junit.h"
+#include "sbom/policy.h"
+#include "sbom/sarif.h"
+#include "sbom/score.h"
+#include "signing/sign.h"
+#include "signing/verify.h"
+
+namespace pedigree::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A trust file named in the policy must be readable: a typo there is "cannot run", not a failed model.
+bool check_trust_files(const Policy& p, Error* err) {
+  if (!p.signature) return true;
+  for (const SignatureTrust& t : p.signature->trusts) {
+    std::vector<std::string> files = t.roots;
+    files.insert(files.end(), t.chain.begin(), t.chain.end());
+    if (!t.key.empty()) files.push_back(t.key);
+    if (!t.trust_root.empty()) files.push_back(t.trust_root);
+    for (const std::string& f : files)
+      if (!fs::is_regular_file(f)) return fail(err, p.path, std::nullopt, "rules.signature: cannot read '" + f + "'");
+  }
+  return true;
+}
+
+std::string file_sha256(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return f ? "sha256:" + to_hex(digest_bytes(HashAlgorithm::kSha256, ss.str())) : "";
+}
+
+SignatureAttempt attempt(const CheckArgs& a, const std::string& bundle, const SignatureTrust& t) {
+  SignatureAttempt out;
+  out.trust = t.label();
+  out.command = "pedigree verify " + a.path + " --sig " + bundle;
+  if (t.kind == SignatureTrust::Kind::kKeyless) {
+    // Hook: Sigstore keyless verification (identity + issuer + trusted root) is wired in here when it exists.
+    out.detail = "keyless verification not available in this build";
+    out.command.clear();
+    return out;
+  }
+  VerifyRequest req;
+  req.model_path = a.path;
+  req.bundle_path = bundle;
+  req.key_path = t.key;
+  req.root_paths = t.roots;
+  req.chain_paths = t.chain;
+  req.jobs = a.jobs;
+  if (!t.key.empty()) out.command += " --key " + t.key;
+  for (const std::string& r : t.roots) out.command += " --cert-root " + r;
+  for (const std::string& c : t.chain) out.command += " --cert-chain " + c;
+  VerifyResult r = verify_model(req);
+  using O = SignatureAttempt::Outcome;
+  out.outcome = r.status == VerifyStatus::kVerified ? O::kVerified : r.status == VerifyStatus::kRejected ? O::kRejected
+                                                                                                        : O::kCannotRun;
+  out.detail = r.status == VerifyStatus::kVerified
+                   ? (r.method == "key" ? r.key_type + " key" : r.signer + ", " + r.key_type)
+                   : r.reason.str();
+  return out;
+}
+
+void gather_signature(const CheckArgs& a, const Policy& p, SignatureEvidence* s) {
+  s->bundle_path = a.sig.empty() ? default_signature_path(a.path) : a.sig;
+  s->present = fs::is_regular_file(s->bundle_path);
+  if (!s->present || !p.signature) return;
+  s->bundle_digest = file_sha256(s->bundle_path);
+  for (const SignatureTrust& t : p.signature->trusts) {
+    s->attempts.push_back(attempt(a, s->bundle_path, t));
+    if (s->attempts.back().outcome == SignatureAttempt::Outcome::kVerified) break;
+  }
+}
+
+// Reads the model, hashes it and, when a rule needs it, builds the AI-BOM and its score.
+bool gather_model(const CheckArgs& a, const Policy& p, CheckEvidence* ev, Error* err) {
+  ModelArtifact art;
+  TensorIndex idx;
+  if (!read_model(a.path, &art, &idx, err)) return false;
+  ev->format = art.format;
+  ev->files = art.files;
+  ev->findings = art.findings;
+  BomInputs in{&art, &idx, nullptr, {}, {}, a.path};
+  if (!hash_bom_files(a.path, art, a.jobs, &in.files, &in.manifest_root, nullptr, err)) return false;
+  ev->manifest_root = "sha256:" + to_hex(in.manifest_root);
+  for (const BomFile& f : in.files)
+    for (const ArtifactFile& a : art.files)
+      if (a.name == f.name) ev->file_digests[a.path] = "sha256:" + to_hex(f.sha256);
+  if (!p.bom && !p.licenses) return true;
+  TensorFingerprint fp;
+  Error soft;
+  nlohmann::json bom;
+  BomOptions opts;
+  if (!compute_tensor_fingerprint(art, idx, &fp, &soft, a.jobs, nullptr)) {
+    ev->bom_error = soft.str();
+    return true;
+  }
+  in.fp = &fp;
+  if (!build_bom(in, opts, &bom, &soft)) {
+    ev->bom_error = soft.str();
+    return true;
+  }
+  ev->bom_score = score_bom(bom).total;
+  ev->bom = std::move(bom);
+  return true;
+}
+
+std::string render(const CheckArgs& a, const CheckReport& r) {
+  if (a.format == "json") return json_text(report_json(r));
+  if (a.format == "junit") return report_junit(r);
+  if (a.format == "sarif") {
+    SarifOptions o;
+    std::error_code ec;
+    o.base_dir = fs::current_path(ec).string();
+    return json_text(report_sarif(r, o));
+  }
+  return report_text(r);
+}
+
+}  // namespace
+
+int run_check(const CheckArgs& a) {
+  if (a.format != "text" && a.format != "json" && a.format != "sarif" && a.format != "junit")
+    return report_error("--format '" + a.format + "' is not one of text, json, sarif, junit");
+  Error err;
+  Policy policy;
+  if (!load_policy(a.policy, &policy, &err) || !check_trust_files(policy, &err)) return report_error(err);
+  std::string today;
+  const char* now = std::getenv("PEDIGREE_NOW");
+  if (!today_utc(now ? now : "", &today, &err)) return report_error(err.message);
+  CheckEvidence ev;
+  ev.model_path = a.path;
+  if (!gather_model(a, policy, &ev, &err)) return report_error(err);
+  gather_signature(a, policy, &ev.signature);
+  CheckReport r = evaluate_policy(policy, ev, today);
+  if (!write_output(a.output, render(a, r), &err)) return report_error(err);
+  return r.passed() ? kOk : kFlagged;
+}
+
+}  // namespace pedigree::cli
