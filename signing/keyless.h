@@ -32,7 +32,7 @@ struct CheckResult {
   std::string detail;
 };
 
-/// Who must have signed, and the clock for SCT and log validity.
+/// Who must have signed (both compared exactly).
 struct KeylessPolicy {
   std::string identity;  ///< SAN email or URI
   std::string issuer;    ///< OIDC issuer
