@@ -297,6 +297,31 @@ TEST(SigningKeyless, ModifiedTlogBody) {
   EXPECT_EQ(reason(r), "tlog-body: entry kind intoto 0.0.1 is not supported (dsse 0.0.1)");
 }
 
+TEST(SigningKeyless, ModifiedEnvelopePayload) {
+  SKIP_WITHOUT_SHARED();
+  Case c("v1.1.0");
+  std::string payload;
+  ASSERT_TRUE(base64_decode(c.bundle["dsseEnvelope"]["payload"].get<std::string>(), &payload));
+  c.bundle["dsseEnvelope"]["payload"] = base64_encode(payload + " ");
+  VerifyResult r = c.run();
+  EXPECT_EQ(r.status, VerifyStatus::kRejected);
+  EXPECT_EQ(reason(r).rfind("tlog-body: payloadHash 1dc62239e6e2776a8776eed7ad423123f46eaab33dc15967d7b999168c6d11ed "
+                            "is not the bundle's (", 0), 0u) << reason(r);
+  EXPECT_EQ(find_check(r, "dsse-signature")->detail, "signature does not verify with the leaf certificate's key");
+  flip_b64(c.bundle["dsseEnvelope"]["signatures"][0]["sig"], 10);
+  c.bundle["dsseEnvelope"]["payload"] = base64_encode(payload);
+  EXPECT_EQ(reason(c.run()), "tlog-body: body records another signature than the envelope's");
+}
+
+TEST(SigningKeyless, KeyBundleWithTrustRoot) {
+  SKIP_WITHOUT_SHARED();
+  Case c("v1.1.0");
+  c.bundle = load_json(fixtures() + "/v1.1.0-elliptic-key/model.sig");
+  VerifyResult r = c.run();
+  EXPECT_EQ(r.status, VerifyStatus::kRejected);
+  EXPECT_EQ(reason(r), "bundle is not a Sigstore keyless signature; verify with --key or --cert-root");
+}
+
 // The DER certificate that signed an RFC 3161 response (its first embedded certificate).
 std::string token_signer_der(const std::string& resp_der) {
   const auto* p = reinterpret_cast<const unsigned char*>(resp_der.data());
