@@ -78,6 +78,9 @@ struct VerifyArgs {
   std::string key;
   std::vector<std::string> cert_root;
   std::vector<std::string> cert_chain;
+  std::string trust_root;
+  std::string identity;
+  std::string issuer;
   bool ignore_unsigned_files = false;
   bool at_signing_time = false;
   bool json = false;

@@ -178,12 +178,15 @@ void add_sign(CLI::App& app, Args& a) {
 }
 
 void add_verify(CLI::App& app, Args& a) {
-  CLI::App* c = app.add_subcommand("verify", "Verify a model against an OpenSSF Model Signing bundle (key or certificate)");
+  CLI::App* c = app.add_subcommand("verify", "Verify a model against an OpenSSF Model Signing bundle (key, certificate or Sigstore keyless)");
   c->add_option("PATH", a.verify.path, "Model file or directory")->required();
   c->add_option("--sig", a.verify.sig, "Bundle file (default: model.sig in the model directory)");
   c->add_option("--key", a.verify.key, "PEM or DER public key (key method)");
   c->add_option("--cert-root", a.verify.cert_root, "PEM trusted root certificate(s) (certificate method; repeatable)");
   c->add_option("--cert-chain", a.verify.cert_chain, "PEM intermediate certificates not in the bundle (repeatable)");
+  c->add_option("--trust-root", a.verify.trust_root, "Sigstore trusted root JSON (keyless method; offline)");
+  c->add_option("--identity", a.verify.identity, "Expected signer identity: certificate SAN email or URI (keyless)");
+  c->add_option("--issuer", a.verify.issuer, "Expected OIDC issuer URL in the certificate (keyless)");
   c->add_flag("--ignore-unsigned-files", a.verify.ignore_unsigned_files, "Accept files on disk that the signature does not list");
   c->add_flag("--at-signing-time", a.verify.at_signing_time, "Check certificate validity at the leaf's notBefore (reference rule)");
   c->add_flag("--json", a.verify.json, "Print a JSON result");

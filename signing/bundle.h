@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fingerprint/error.h"
+#include "signing/rekor.h"
 
 namespace pedigree {
 
@@ -19,9 +20,13 @@ inline constexpr char kInTotoPayloadType[] = "application/vnd.in-toto+json";
 inline constexpr uint64_t kMaxBundleBytes = uint64_t(64) << 20;
 
 /// What a bundle's verificationMaterial holds.
-enum class BundleMaterial { kPublicKey, kCertificateChain };
+enum class BundleMaterial {
+  kPublicKey,         ///< key method
+  kCertificateChain,  ///< certificate method (x509CertificateChain)
+  kCertificate,       ///< Sigstore keyless (a single Fulcio certificate)
+};
 
-/// The parts of a bundle the key and certificate methods use.
+/// The parts of a bundle the key, certificate and keyless methods use.
 struct Bundle {
   std::string media_type = kBundleMediaType;
   BundleMaterial material = BundleMaterial::kPublicKey;
@@ -31,6 +36,8 @@ struct Bundle {
   std::string payload_type = kInTotoPayloadType;
   std::string payload;                    ///< raw decoded payload bytes (what was signed)
   std::string signature;                  ///< raw decoded signature bytes
+  std::vector<TlogEntry> tlog_entries;    ///< verificationMaterial.tlogEntries
+  std::vector<std::string> rfc3161;       ///< DER TimeStampResponses (timestampVerificationData)
 };
 
 /// Outcome of reading a bundle.

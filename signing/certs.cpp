@@ -66,13 +66,15 @@ std::string certificate_der(const X509* cert) {
   return out;
 }
 
-std::string certificate_subject(const X509* cert) {
+std::string certificate_name(const X509_NAME* name) {
   std::unique_ptr<BIO, BioFree> bio(BIO_new(BIO_s_mem()));
-  X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253);
   char* data = nullptr;
   long n = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, size_t(n));
+  return n > 0 ? std::string(data, size_t(n)) : std::string("(empty name)");
 }
+
+std::string certificate_subject(const X509* cert) { return certificate_name(X509_get_subject_name(cert)); }
 
 std::optional<time_t> certificate_not_before(const X509* cert) {
   struct tm tm {};
@@ -87,7 +89,7 @@ bool certificate_key(const X509* cert, const std::string& label, Key* out, Error
 }
 
 bool verify_certificate_chain(X509* leaf, const std::vector<X509*>& untrusted, const std::vector<X509*>& roots,
-                              time_t at, std::string* why) {
+                              time_t at, std::string* why, bool partial_chain) {
   std::unique_ptr<X509_STORE, StoreFree> store(X509_STORE_new());
   for (X509* r : roots) X509_STORE_add_cert(store.get(), r);
   std::unique_ptr<STACK_OF(X509), StackFree> chain(sk_X509_new_null());
@@ -99,6 +101,7 @@ bool verify_certificate_chain(X509* leaf, const std::vector<X509*>& untrusted, c
     return false;
   }
   X509_STORE_CTX_set_time(ctx.get(), 0, at);
+  if (partial_chain) X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_PARTIAL_CHAIN);
   int ok = X509_verify_cert(ctx.get());
   ERR_clear_error();
   if (ok == 1) return true;

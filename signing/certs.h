@@ -36,6 +36,9 @@ bool certificate_from_der(std::string_view der, CertPtr* out);
 /// DER encoding of a certificate.
 std::string certificate_der(const X509* cert);
 
+/// One-line RFC 2253 name, e.g. "CN=leaf,O=Example"; "(empty name)" when empty.
+std::string certificate_name(const X509_NAME* name);
+
 /// One-line subject, e.g. "CN=leaf,O=Example".
 std::string certificate_subject(const X509* cert);
 
@@ -48,9 +51,10 @@ bool certificate_key(const X509* cert, const std::string& label, Key* out, Error
 /// Builds and checks the chain from `leaf` through `untrusted` to one of
 /// `roots` at time `at`. CA certificates must be CAs with keyCertSign (OpenSSL
 /// default rules); no partial chains. On failure `why` names the certificate
-/// and the OpenSSL reason.
+/// and the OpenSSL reason. `partial_chain` lets a non-self-signed certificate
+/// in `roots` end the chain (Sigstore trusted roots may list intermediates).
 bool verify_certificate_chain(X509* leaf, const std::vector<X509*>& untrusted, const std::vector<X509*>& roots,
-                              time_t at, std::string* why);
+                              time_t at, std::string* why, bool partial_chain = false);
 
 /// The reference rule: the leaf may sign when its key usage has
 /// digitalSignature, or else its extended key usage has codeSigning.

@@ -161,6 +161,18 @@ bool load_public_key(const std::string& path, Key* out, Error* err) {
   return key_from_pkey(pkey.release(), path, out, err);
 }
 
+bool public_key_from_der(std::string_view der, const std::string& label, Key* out, Error* err) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  EVP_PKEY* pkey = d2i_PUBKEY(nullptr, &p, long(der.size()));
+  ERR_clear_error();
+  if (!pkey) return fail(err, label, std::nullopt, "not a DER public key");
+  if (p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+    EVP_PKEY_free(pkey);
+    return fail(err, label, std::nullopt, "trailing bytes after the DER public key");
+  }
+  return key_from_pkey(pkey, label, out, err);
+}
+
 bool sign_message(const Key& key, std::string_view message, std::string* signature, Error* err) {
   MdCtxPtr ctx(EVP_MD_CTX_new());
   size_t len = 0;

@@ -59,6 +59,9 @@ bool load_private_key(const std::string& path, const std::optional<std::string>&
 /// Reads a public key (PEM "PUBLIC KEY" or DER SubjectPublicKeyInfo).
 bool load_public_key(const std::string& path, Key* out, Error* err);
 
+/// Decodes a DER SubjectPublicKeyInfo held in memory; `label` names it in errors.
+bool public_key_from_der(std::string_view der, const std::string& label, Key* out, Error* err);
+
 /// Wraps an EVP_PKEY (takes ownership), checking that its type is supported.
 bool key_from_pkey(EVP_PKEY* pkey, const std::string& path, Key* out, Error* err);
 

@@ -1,5 +1,5 @@
 // This file implements verification of an OMS bundle against a model on disk
-// (see verify.h): trust (key or certificate chain), DSSE signature over the
+// (see verify.h): trust (key, certificate chain or keyless), DSSE signature over the
 // raw payload bytes, payload checks, then a resource-by-resource comparison
 // with a manifest recomputed using the serialization the payload records.
 #include "signing/verify.h"
@@ -10,9 +10,11 @@
 #include "signing/bundle.h"
 #include "signing/certs.h"
 #include "signing/encoding.h"
+#include "signing/keyless.h"
 #include "signing/keys.h"
 #include "signing/sign.h"
 #include "signing/statement.h"
+#include "signing/trusted_root.h"
 
 namespace pedigree {
 namespace {
@@ -101,6 +103,40 @@ bool trust_chain(const VerifyRequest& req, const Bundle& b, Key* key, VerifyResu
   r->key_type = std::string(key_type_name(key->type));
   if (!check_signature(*key, b, r))
     return reject(*r, req.bundle_path, "signature does not verify with the signing certificate's key"), false;
+  return true;
+}
+
+bool trust_keyless(const VerifyRequest& req, const Bundle& b, Key* key, VerifyResult* r) {
+  r->method = "keyless";
+  TrustedRoot root;
+  Error err;
+  if (!read_trusted_root(req.trust_root_path, &root, &err)) return finish(*r, VerifyStatus::kCannotRun, err), false;
+  if (b.material != BundleMaterial::kCertificate)
+    return reject(*r, req.bundle_path, "bundle is not a Sigstore keyless signature; verify with --key or --cert-root"),
+           false;
+  KeylessResult k = verify_keyless(b, root, {req.identity, req.issuer});
+  r->checks = std::move(k.checks);
+  r->identity = k.identity;
+  r->oidc_issuer = k.issuer;
+  r->signing_times = k.signing_times;
+  CertPtr leaf;
+  certificate_from_der(b.certificates[0], &leaf);
+  r->signer = k.identity;
+  if (!certificate_key(leaf.get(), req.bundle_path, key, &err)) return finish(*r, VerifyStatus::kRejected, err), false;
+  r->key_type = std::string(key_type_name(key->type));
+  bool sig_ok = verify_message(*key, dsse_pae(b.payload_type, b.payload), b.signature);
+  r->checks.push_back({"dsse-signature", sig_ok ? CheckState::kPassed : CheckState::kFailed,
+                       sig_ok ? "envelope signed by the leaf certificate's key"
+                              : "signature does not verify with the leaf certificate's key"});
+  if (!k.ok) return reject(*r, req.bundle_path, k.reason), false;
+  if (!sig_ok) return reject(*r, req.bundle_path, "dsse-signature: " + r->checks.back().detail), false;
+  return true;
+}
+
+bool keyless_bundle_misused(const VerifyRequest& req, const Bundle& b, VerifyResult* r) {
+  if (b.material != BundleMaterial::kCertificate) return false;
+  r->method = req.key_path.empty() ? "certificate" : "key";
+  reject(*r, req.bundle_path, "bundle is a Sigstore keyless signature; verify with --trust-root, --identity and --issuer");
   return true;
 }
 
@@ -198,15 +234,24 @@ bool check_model(const VerifyRequest& req, const Statement& st, VerifyResult* r,
 
 VerifyResult verify_model(const VerifyRequest& req, ProgressCounter* progress) {
   VerifyResult r;
-  if (req.key_path.empty() == req.root_paths.empty())
-    return finish(r, VerifyStatus::kCannotRun, Error{"", std::nullopt, "give either --key or --cert-root"});
+  int methods = !req.key_path.empty() + !req.root_paths.empty() + !req.trust_root_path.empty();
+  if (methods != 1)
+    return finish(r, VerifyStatus::kCannotRun, Error{"", std::nullopt, "give one of --key, --cert-root or --trust-root"});
+  if (!req.trust_root_path.empty() && (req.identity.empty() || req.issuer.empty()))
+    return finish(r, VerifyStatus::kCannotRun, Error{"", std::nullopt, "--trust-root needs --identity and --issuer"});
   Bundle b;
   Error err;
   BundleStatus bs = read_bundle(req.bundle_path, &b, &err);
   if (bs != BundleStatus::kOk)
     return finish(r, bs == BundleStatus::kUnreadable ? VerifyStatus::kCannotRun : VerifyStatus::kRejected, err);
   Key key;
-  if (!(req.key_path.empty() ? trust_chain(req, b, &key, &r) : trust_key(req, b, &key, &r))) return r;
+  if (!req.trust_root_path.empty()) {
+    if (!trust_keyless(req, b, &key, &r)) return r;
+  } else if (keyless_bundle_misused(req, b, &r)) {
+    return r;
+  } else if (!(req.key_path.empty() ? trust_chain(req, b, &key, &r) : trust_key(req, b, &key, &r))) {
+    return r;
+  }
   if (key.type == KeyType::kEd25519)
     r.warnings.push_back("Ed25519 signature: a Pedigree extension the OMS reference verifier does not accept");
   Statement st;

@@ -1,6 +1,7 @@
 // This file implements `pedigree verify` as a library call: read the bundle,
 // check the DSSE signature with a given public key or with the leaf of a
-// certificate chain that reaches a given root, then recompute the manifest
+// certificate chain that reaches a given root, or with a Sigstore keyless
+// certificate checked against a trusted root (see keyless.h), then recompute the manifest
 // from disk with the serialization recorded in the payload and compare it
 // resource by resource.
 #pragma once
@@ -12,6 +13,7 @@
 
 #include "fingerprint/error.h"
 #include "fingerprint/manifest.h"
+#include "signing/keyless.h"
 
 namespace pedigree {
 
@@ -22,6 +24,9 @@ struct VerifyRequest {
   std::string key_path;                  ///< key method: PEM/DER public key
   std::vector<std::string> root_paths;   ///< certificate method: trusted roots (PEM)
   std::vector<std::string> chain_paths;  ///< certificate method: extra intermediates (PEM)
+  std::string trust_root_path;           ///< keyless method: Sigstore TrustedRoot or ClientTrustConfig JSON
+  std::string identity;                  ///< keyless method: expected SAN (email or URI)
+  std::string issuer;                    ///< keyless method: expected OIDC issuer
   bool ignore_unsigned_files = false;    ///< files on disk that the payload does not list are accepted
   bool at_signing_time = false;          ///< check certificate validity at the leaf's notBefore (reference rule)
   std::optional<time_t> now;             ///< validity time override (tests); default: current time
@@ -35,7 +40,7 @@ enum class VerifyStatus { kVerified, kRejected, kCannotRun };
 struct VerifyResult {
   VerifyStatus status = VerifyStatus::kCannotRun;
   Error reason;
-  std::string method;                  ///< "key" or "certificate"
+  std::string method;                  ///< "key", "certificate" or "keyless"
   std::string key_type;                ///< "ECDSA P-384", ...
   std::string signer;                  ///< leaf subject (certificate method)
   std::string model_name;              ///< subject name in the payload
@@ -47,6 +52,9 @@ struct VerifyResult {
   std::vector<std::string> changed;    ///< on disk with another digest
   std::vector<std::string> extra;      ///< on disk but not signed
   std::vector<std::string> warnings;   ///< e.g. key hint absent, Ed25519 extension
+  std::vector<CheckResult> checks;     ///< keyless method: every check, in order
+  std::string identity, oidc_issuer;   ///< keyless method: as the leaf states them
+  std::vector<time_t> signing_times;   ///< keyless method: verified signing times
 };
 
 /// Runs the whole verification.

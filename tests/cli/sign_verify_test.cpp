@@ -113,7 +113,7 @@ TEST(CliSignVerify, ExitCodesForBadInput) {
   ASSERT_EQ(run_pedigree({"sign", m.dir, "--key", m.key}).exit_code, 0);
   auto r = run_pedigree({"verify", m.dir});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_EQ(r.err, "pedigree: error: give either --key or --cert-root\n");
+  EXPECT_EQ(r.err, "pedigree: error: give one of --key, --cert-root or --trust-root\n");
   r = run_pedigree({"verify", m.dir, "--key", m.pub, "--sig", m.dir + "/absent.sig"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "pedigree: error: " + m.dir + "/absent.sig: cannot read signature file\n");
@@ -152,6 +152,51 @@ TEST(CliSignVerify, ReferenceFixtures) {
   r = run_pedigree({"verify", f + "/v1.0.1-certificate", "--cert-root", f + "/keys/certificate/ca-cert.pem"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("unsigned ignore-me"), std::string::npos);
+}
+
+TEST(CliSignVerify, KeylessFixtures) {
+  std::string shared = test::shared_dir();
+  if (shared.empty()) GTEST_SKIP() << "../shared is absent";
+  std::string f = shared + "/fixtures/oms-model-transparency";
+  std::string trust = f + "/trust/custom_trust_config.json";
+  std::vector<std::string> who = {"--identity", "stefanb@us.ibm.com", "--issuer",
+                                  "https://sigstore.verify.ibm.com/oauth2"};
+  std::vector<std::string> args = {"verify", f + "/v1.1.0-sigstore", "--trust-root", trust};
+  args.insert(args.end(), who.begin(), who.end());
+  auto r = run_pedigree(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("signed with: Sigstore keyless stefanb@us.ibm.com (issuer "
+                       "https://sigstore.verify.ibm.com/oauth2, ECDSA P-256)\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("check tlog-inclusion-proof: passed: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("check rfc3161: not used: "), std::string::npos) << r.out;
+  args.push_back("--json");
+  r = run_pedigree(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["method"], "keyless");
+  EXPECT_EQ(j["keyless"]["identity"], "stefanb@us.ibm.com");
+  EXPECT_EQ(j["keyless"]["signing_times"], nlohmann::json::array({"2025-10-10T02:12:20Z"}));
+  EXPECT_EQ(j["keyless"]["checks"].size(), 10u);
+
+  r = run_pedigree({"verify", f + "/v1.0.0-sigstore", "--trust-root", trust, "--identity", "x@example.com",
+                    "--issuer", "https://sigstore.verify.ibm.com/oauth2"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "pedigree: not verified: " + f + "/v1.0.0-sigstore/model.sig: identity: certificate identity "
+                   "stefanb@us.ibm.com does not match --identity x@example.com\n");
+  EXPECT_NE(r.out.find("check identity: failed: "), std::string::npos);
+  r = run_pedigree({"verify", f + "/v1.0.0-sigstore", "--trust-root", trust, "--identity", "stefanb@us.ibm.com"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "pedigree: error: --trust-root needs --identity and --issuer\n");
+  r = run_pedigree({"verify", f + "/v1.0.0-sigstore", "--key", f + "/keys/certificate/signing-key-pub.pem",
+                    "--identity", "stefanb@us.ibm.com"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "pedigree: error: --identity and --issuer need --trust-root\n");
+  r = run_pedigree({"verify", f + "/v1.0.0-sigstore", "--key", f + "/keys/certificate/signing-key-pub.pem"});
+  EXPECT_EQ(r.exit_code, 1);
+  r = run_pedigree({"verify", f + "/v1.0.0-sigstore", "--trust-root", f + "/v1.0.0-sigstore/signme-1",
+                    "--identity", "a", "--issuer", "b"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "pedigree: error: " + f + "/v1.0.0-sigstore/signme-1: trusted root is not JSON\n");
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -148,11 +150,10 @@ TEST(SigningBundle, UnacceptableBundlesEachHaveTheirMessage) {
   EXPECT_EQ(rejected(j), "model.sig: signature 0 has no sig string");
   j = sample_json();
   j["verificationMaterial"] = {{"certificate", {{"rawBytes", "AAAA"}}}, {"tlogEntries", json::array()}};
-  EXPECT_EQ(rejected(j), "model.sig: bundle is a Sigstore keyless signature (verificationMaterial.certificate); "
-                         "only the key and certificate methods are supported");
+  EXPECT_EQ(rejected(j), "model.sig: certificate is not a DER X.509 certificate");
   j = sample_json();
   j["verificationMaterial"] = json::object();
-  EXPECT_EQ(rejected(j), "model.sig: verificationMaterial has neither publicKey nor x509CertificateChain");
+  EXPECT_EQ(rejected(j), "model.sig: verificationMaterial has neither publicKey, x509CertificateChain nor certificate");
   j = sample_json();
   j.erase("verificationMaterial");
   EXPECT_EQ(rejected(j), "model.sig: bundle has no verificationMaterial object");
@@ -181,8 +182,60 @@ TEST(SigningBundle, ReadsEveryReferenceFixture) {
   }
   Bundle b;
   Error err;
-  EXPECT_EQ(read_bundle(shared + "/fixtures/oms-model-transparency/v1.1.0-sigstore/model.sig", &b, &err),
-            BundleStatus::kRejected);
+  ASSERT_EQ(read_bundle(shared + "/fixtures/oms-model-transparency/v1.1.0-sigstore/model.sig", &b, &err),
+            BundleStatus::kOk) << err.str();
+  EXPECT_EQ(b.material, BundleMaterial::kCertificate);
+  EXPECT_EQ(b.certificates.size(), 1u);
+  ASSERT_EQ(b.tlog_entries.size(), 1u);
+  const TlogEntry& e = b.tlog_entries[0];
+  EXPECT_EQ(e.kind, "dsse");
+  EXPECT_EQ(e.version, "0.0.1");
+  EXPECT_EQ(e.log_index, 598151086u);
+  EXPECT_EQ(e.integrated_time, 1760062340);
+  EXPECT_TRUE(e.has_set);
+  EXPECT_TRUE(e.has_proof);
+  EXPECT_EQ(e.proof.log_index, 476246824u);
+  EXPECT_EQ(e.proof.tree_size, 476246825u);
+  EXPECT_EQ(e.proof.hashes.size(), 14u);
+  EXPECT_EQ(e.proof.checkpoint.substr(0, 41), "rekor.sigstore.dev - 1193050959916656506\n");
+  EXPECT_EQ(b.rfc3161.size(), 1u);
+}
+
+TEST(SigningBundle, MalformedKeylessMaterial) {
+  std::string shared = test::shared_dir();
+  if (shared.empty()) GTEST_SKIP() << "../shared is absent";
+  std::ifstream in(shared + "/fixtures/oms-model-transparency/v1.0.0-sigstore/model.sig");
+  const json good = json::parse(in);
+  auto why = [](const json& j) {
+    Bundle b;
+    Error err;
+    EXPECT_EQ(parse_bundle(j.dump(), "model.sig", &b, &err), BundleStatus::kRejected);
+    return err.str();
+  };
+  json j = good;
+  j["verificationMaterial"]["tlogEntries"][0]["logIndex"] = "-1";
+  EXPECT_EQ(why(j), "model.sig: tlogEntries[0] needs logIndex and integratedTime integers");
+  j = good;
+  j["verificationMaterial"]["tlogEntries"][0].erase("kindVersion");
+  EXPECT_EQ(why(j), "model.sig: tlogEntries[0] has no kindVersion kind and version strings");
+  j = good;
+  j["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"][0] = 5;
+  EXPECT_EQ(why(j), "model.sig: tlogEntries[0].inclusionProof.hashes holds a value that is not base64");
+  j = good;
+  j["verificationMaterial"]["tlogEntries"][0]["inclusionProof"].erase("treeSize");
+  EXPECT_EQ(why(j), "model.sig: tlogEntries[0].inclusionProof needs logIndex and treeSize integers");
+  j = good;
+  j["verificationMaterial"]["tlogEntries"][0]["inclusionPromise"] = {{"signedEntryTimestamp", "%%"}};
+  EXPECT_EQ(why(j), "model.sig: tlogEntries[0].inclusionPromise.signedEntryTimestamp is not valid base64");
+  j = good;
+  for (int i = 0; i < 16; ++i) j["verificationMaterial"]["tlogEntries"].push_back(good["verificationMaterial"]["tlogEntries"][0]);
+  EXPECT_EQ(why(j), "model.sig: tlogEntries has 17 entries, more than the cap of 16");
+  j = good;
+  j["verificationMaterial"]["timestampVerificationData"] = {{"rfc3161Timestamps", {{{"signedTimestamp", 1}}}}};
+  EXPECT_EQ(why(j), "model.sig: rfc3161Timestamps[0] has no signedTimestamp string");
+  j = good;
+  j["verificationMaterial"]["certificate"] = "x";
+  EXPECT_EQ(why(j), "model.sig: verificationMaterial.certificate is not an object");
 }
 
 }  // namespace
