@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <thread>
 
 #include "tests/support/http_stub.h"
 
@@ -319,6 +321,25 @@ TEST(HttpBackend, RejectsUnknownFormAndBadEndpoints) {
   o.endpoint = "http://h/v1?x=1";
   ASSERT_FALSE(HttpBackend::create(o, &b, &err));
   EXPECT_EQ(err.message, "endpoint must be a plain base url (no spaces, query or fragment)");
+}
+
+TEST(HttpBackend, ConcurrentCallsFromSeveralThreads) {
+  Fixture f;
+  f.stub.set_fallback(HttpStub::json(kChatOk));
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) {
+        ProbeResponse resp;
+        Error err;
+        if (f.backend->complete(chat("x"), &resp, &err) && resp.text == "Paris") ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 20);
+  EXPECT_EQ(f.stub.requests().size(), 20u);
 }
 
 TEST(HttpBackend, NormalizesEndpoints) {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -117,6 +118,30 @@ TEST(LlamaServer, ServerKilledMidRunGivesExactError) {
                            ") exited with signal 9 during the run");
   ASSERT_FALSE(b->complete(hello(), &resp, &err));  // and every later call, at once
   EXPECT_EQ(err.message, "llama-server (pid " + std::to_string(pid) + ") exited with signal 9 during the run");
+}
+
+TEST(LlamaServer, ServesSeveralThreadsAtOnce) {
+  REQUIRE_SERVER();
+  LlamaServerOptions o = options(bin, tiny_model());
+  o.parallel = 2;
+  std::unique_ptr<LlamaServerBackend> b;
+  Error err;
+  ASSERT_TRUE(LlamaServerBackend::create(o, quick_http(), &b, &err)) << err.str();
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 3; ++i) {
+        ProbeRequest req = hello();
+        req.seed = static_cast<uint64_t>(t * 10 + i);
+        ProbeResponse resp;
+        Error e;
+        if (b->complete(req, &resp, &e) && !resp.text.empty()) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), 12);
 }
 
 TEST(LlamaServer, ModelThatFailsToLoadReportsTheLogTail) {
