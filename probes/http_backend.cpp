@@ -308,6 +308,8 @@ bool parse_response(const std::string& form, std::string_view body, ProbeRespons
   } catch (const json::parse_error& e) {
     // nlohmann counts from 1; report the 0-based offset of the offending byte.
     return fail_why(why, "response is not valid json (byte " + std::to_string(e.byte > 0 ? e.byte - 1 : 0) + ")");
+  } catch (const json::exception&) {  // e.g. out_of_range for 1e999
+    return fail_why(why, "response has a number out of range");
   }
   const json* choices = member(j, "choices");
   if (!choices) {
