@@ -43,11 +43,17 @@ std::string duration_str(int ms) {
   return std::to_string(ms) + " ms";
 }
 
+/// The URL's host is 127.x.x.x, localhost or [::1] (never sent through a proxy).
 bool is_loopback_url(const std::string& url) {
-  for (const char* h : {"://127.", "://localhost", "://[::1]"}) {
-    if (url.find(h) != std::string::npos) return true;
-  }
-  return false;
+  size_t b = url.find("://");
+  if (b == std::string::npos) return false;
+  b += 3;
+  size_t e = url.find_first_of("/", b);
+  std::string host = lower(url.substr(b, e == std::string::npos ? std::string::npos : e - b));
+  if (host.rfind("[::1]", 0) == 0) return host.size() == 5 || host[5] == ':';
+  host = host.substr(0, host.find(':'));
+  bool dotted = !host.empty() && host.find_first_not_of("0123456789.") == std::string::npos;
+  return host == "localhost" || (dotted && host.rfind("127.", 0) == 0);
 }
 
 /// Deepest nesting of [ and { outside strings stays within the cap.

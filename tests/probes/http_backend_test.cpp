@@ -342,6 +342,19 @@ TEST(HttpBackend, ConcurrentCallsFromSeveralThreads) {
   EXPECT_EQ(f.stub.requests().size(), 20u);
 }
 
+TEST(HttpBackend, LoopbackBypassesTheProxy) {
+  std::string proxy = "http://127.0.0.1:" + std::to_string(test::closed_port());
+  ::setenv("http_proxy", proxy.c_str(), 1);
+  Fixture f;
+  f.stub.push(HttpStub::json(kChatOk));
+  ProbeResponse resp;
+  Error err;
+  bool ok = f.backend->complete(chat("x"), &resp, &err);
+  ::unsetenv("http_proxy");
+  ASSERT_TRUE(ok) << err.str();
+  EXPECT_EQ(f.stub.requests().size(), 1u);
+}
+
 TEST(HttpBackend, NormalizesEndpoints) {
   std::string base, why;
   for (const char* e : {"http://h:1", "http://h:1/", "http://h:1/v1", "http://h:1/v1/"}) {
