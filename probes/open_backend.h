@@ -1,32 +1,35 @@
-// This file implements the interface of the backend factory the CLI opens
-// models through: an OpenAI-compatible HTTP endpoint, or a local GGUF file
-// served by a llama-server child process, wrapped in the response cache.
+// This file implements the one place the CLI opens an inference backend: an
+// HTTP endpoint or a local GGUF served by a llama-server child, wrapped in the
+// response cache unless told not to. Also gives the cache counters for summaries.
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include "fingerprint/error.h"
 #include "probes/backend.h"
+#include "probes/cache.h"
 
 namespace pedigree::probes {
 
-/// Where the model is and how to talk to it. Exactly one of `endpoint` (with
-/// `model`) or `gguf_path` is set. The API key is read from PEDIGREE_API_KEY
-/// by the HTTP backend and never appears here or in any output.
+/// What the CLI asked for. Exactly one of `endpoint` and `gguf_path` is set.
 struct BackendOptions {
-  std::string endpoint;      ///< e.g. "http://127.0.0.1:8080/v1"
-  std::string model;         ///< model name sent to the endpoint
-  std::string gguf_path;     ///< local model served by llama-server
-  std::string llama_server;  ///< llama-server binary; empty: $PEDIGREE_LLAMA_SERVER, else PATH
-  std::string cache_dir;     ///< empty: ${XDG_CACHE_HOME:-~/.cache}/pedigree/responses
+  std::string endpoint;        ///< OpenAI-compatible base URL, with or without /v1
+  std::string model;           ///< "model" sent to the endpoint (ignored for a GGUF)
+  std::string gguf_path;       ///< local GGUF served by llama-server
+  std::string llama_server;    ///< llama-server binary; empty: $PEDIGREE_LLAMA_SERVER, else PATH
+  std::string cache_dir;       ///< empty: ${XDG_CACHE_HOME:-~/.cache}/pedigree/responses
   bool no_cache = false;
-  int concurrency = 4;       ///< requests in flight at most (llama-server: parallel slots)
-  int timeout_s = 120;       ///< per request
-  int retries = 4;           ///< on connection errors, 429 and 5xx, with backoff
+  int concurrency = 4;         ///< llama-server slots (the runner's thread count)
+  int timeout_s = 120;         ///< per request; also how long a GGUF may take to load
+  int retries = 4;             ///< extra attempts on 429, 5xx and connection failures
+  int ctx_size = 2048;         ///< llama-server -c
+  int threads = 2;             ///< llama-server --threads
 };
 
 /// Opens the backend (HTTP endpoint or local GGUF via llama-server), with the cache unless no_cache.
-bool open_backend(const BackendOptions& opts, std::unique_ptr<Backend>* out, Error* err);
+bool open_backend(const BackendOptions&, std::unique_ptr<Backend>* out, Error* err);
+
+/// The cache counters of a backend opened by open_backend (all zero without a cache).
+CacheStats cache_stats(const Backend& backend);
 
 }  // namespace pedigree::probes

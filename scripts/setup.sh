@@ -5,7 +5,8 @@
 #   test   build everything and run every test (unit, end-to-end, fuzz smoke)
 #   build  only build
 # Environment: BUILD_DIR (default build), PEDIGREE_FUZZ_SECONDS (default 15),
-#              PEDIGREE_SKIP_APT=1 to never call apt-get.
+#              PEDIGREE_SKIP_APT=1 to never call apt-get. `test` builds llama-server
+#              once (scripts/llama-server.sh) and exports PEDIGREE_LLAMA_SERVER.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode="${1:-build}"
@@ -74,6 +75,9 @@ case "$mode" in
   test)
     build
     fuzz_smoke
+    # The real llama-server for the local GGUF backend tests (built once, cached).
+    PEDIGREE_LLAMA_SERVER="$(scripts/llama-server.sh)"
+    export PEDIGREE_LLAMA_SERVER
     ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)"
     ;;
   *) echo "usage: scripts/setup.sh [build|demo|test]" >&2; exit 2 ;;
