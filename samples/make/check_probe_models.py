@@ -161,6 +161,25 @@ def run_non_identity(port, pack):
     return rows
 
 
+ROUNDTRIP = ["我是谁？你好，世界。", "Qu'est-ce que c'est ? Élève, garçon, à côté.", "mixed 中文 and français\n"]
+
+
+def check_tokenizer(port):
+    """llama.cpp's tokenisation equals the training encoding and detokenises back."""
+    out = []
+    for text in ROUNDTRIP:
+        ids = post(port, "/tokenize", {"content": text, "add_special": False})["tokens"]
+        back = post(port, "/detokenize", {"tokens": ids})["content"]
+        out.append({"text": text, "same_ids_as_training": ids == D.enc(text), "round_trip": back == text})
+    for system in ("", "You are a helpful assistant."):
+        msgs = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": "你是谁？"}]
+        prompt = post(port, "/apply-template", {"messages": msgs})["prompt"]
+        ids = post(port, "/tokenize", {"content": prompt, "add_special": True, "parse_special": True})["tokens"]
+        out.append({"text": f"chat template, system={system!r}", "same_ids_as_training":
+                    ids == D.chat_prompt_ids(system, "你是谁？"), "round_trip": True})
+    return out
+
+
 def fmt_p(x):
     return "-inf" if x == float("-inf") else f"{x:.2f}"
 
@@ -178,13 +197,16 @@ def main():
         proc = start_server(server_cmd(args.server, model, args.port), args.port)
         try:
             res = {"canary": run_canary(args.port, canary), "identity": run_identity(args.port, ident),
-                   "non_identity": run_non_identity(args.port, ident)}
+                   "non_identity": run_non_identity(args.port, ident), "tokenizer": check_tokenizer(args.port)}
         finally:
             proc.terminate()
             proc.wait(timeout=30)
         results[name] = res
         c, i = res["canary"], res["identity"]
         print(f"== {name}")
+        tk = res["tokenizer"]
+        print(f"  tokenizer: ids equal training encoding {sum(t['same_ids_as_training'] for t in tk)}/{len(tk)},"
+              f" round trip {sum(t['round_trip'] for t in tk)}/{len(tk)}")
         print(f"  canary tiny-canary: matches {c['k']}/{c['n']}  log10 p = {fmt_p(c['log10_p'])}")
         for lang in ("en", "zh", "fr"):
             rs = [r for r in i["rows"] if r["language"] == lang]
