@@ -211,6 +211,10 @@ bool load_raw_rows(const ModelArtifact& art, const TensorInfo& t, const std::vec
   if (t.offset > f->size() || t.length > f->size() - t.offset)
     return fail(err, art.files[t.file].path, t.offset,
                 "tensor '" + t.name + "' (" + human_bytes(t.length) + ") extends past the end of the file");
+  // Scattered rows of a file that is often not in the page cache: ask for
+  // exactly those pages at once, then convert.
+  f->advise_random();
+  for (uint64_t id : ids) f->will_need(t.offset + id * row_bytes, row_bytes);
   for (size_t r = 0; r < ids.size(); ++r)
     if (!to_float(t.dtype, f->data() + t.offset + ids[r] * row_bytes, out->cols, &out->v[r * out->cols]))
       return fail(err, art.root, std::nullopt,

@@ -73,4 +73,16 @@ void MappedFile::release(uint64_t off, uint64_t len) const {
   ::madvise(const_cast<uint8_t*>(data_) + start, end - start, MADV_DONTNEED);
 }
 
+void MappedFile::will_need(uint64_t off, uint64_t len) const {
+  if (!mapped_ || len == 0 || off >= size_) return;
+  static const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  uint64_t start = off / page * page;
+  uint64_t end = len > size_ - off ? size_ : off + len;
+  ::madvise(const_cast<uint8_t*>(data_) + start, end - start, MADV_WILLNEED);
+}
+
+void MappedFile::advise_random() const {
+  if (mapped_) ::madvise(const_cast<uint8_t*>(data_), size_, MADV_RANDOM);
+}
+
 }  // namespace pedigree

@@ -34,6 +34,13 @@ class MappedFile {
   /// Tells the kernel the range [off, off+len) will not be needed again, so
   /// long hashes keep a bounded resident set.
   void release(uint64_t off, uint64_t len) const;
+  /// Tells the kernel the range [off, off+len) will be read soon (asynchronous
+  /// read-ahead of just those pages), so scattered reads are issued together
+  /// instead of one page fault at a time.
+  void will_need(uint64_t off, uint64_t len) const;
+  /// Tells the kernel reads will be scattered: no read-around beyond the pages
+  /// asked for (with will_need, only the wanted rows are read from disk).
+  void advise_random() const;
 
  private:
   MappedFile() = default;
