@@ -5,6 +5,8 @@
 
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/cli.h"
 #include "cli/probe_cli.h"
 #include "probes/open_backend.h"
@@ -64,6 +66,20 @@ probes::BackendOptions backend_options(const ProbeArgs& a) {
   return o;
 }
 
+// Where the answers came from: sent to the model, or read from the cache.
+nlohmann::json with_requests(nlohmann::json j, const ProbeArgs& a, const probes::Backend& b) {
+  probes::CacheStats c = probes::cache_stats(b);
+  j["requests"] = a.no_cache ? nlohmann::json{{"cache", false}}
+                             : nlohmann::json{{"cache", true}, {"cache_hits", c.hits}, {"sent", c.sent}};
+  return j;
+}
+
+std::string requests_line(const ProbeArgs& a, const probes::Backend& b) {
+  if (a.no_cache) return "requests: cache off\n";
+  probes::CacheStats c = probes::cache_stats(b);
+  return fmt::format("requests: {} sent to the model, {} answered from the cache\n", c.sent, c.hits);
+}
+
 }  // namespace
 
 int run_probe(const ProbeArgs& a) {
@@ -79,7 +95,8 @@ int run_probe(const ProbeArgs& a) {
   if (!probes::open_backend(backend_options(a), &backend, &err)) return report_error(err);
   probes::RunResult r;
   if (!probes::run_packs(packs, *backend, {a.concurrency, a.declared}, &r, &err)) return report_error(err);
-  std::string text = a.json ? json_text(probes::result_json(r)) : probes::result_text(r);
+  std::string text = a.json ? json_text(with_requests(probes::result_json(r), a, *backend))
+                             : probes::result_text(r) + requests_line(a, *backend);
   if (!write_output(a.output, text, &err)) return report_error(err);
   return r.flagged ? kFlagged : kOk;
 }

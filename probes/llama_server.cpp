@@ -3,6 +3,9 @@
 // readiness polling of /health, the signal-safe child registry, and stopping.
 #include "probes/llama_server.h"
 
+#include "fingerprint/digest.h"
+#include "fingerprint/mapped_file.h"
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <fcntl.h>
@@ -300,6 +303,20 @@ LlamaServer::~LlamaServer() {
   if (!log_path_.empty()) ::unlink(log_path_.c_str());
 }
 
+namespace {
+
+// "llama-server gguf-sha256=HEX size=N" from one read of the model file.
+bool model_identity(const std::string& path, std::string* out, Error* err) {
+  std::unique_ptr<MappedFile> f = MappedFile::open(path, err);
+  if (!f) return false;
+  Hasher h(HashAlgorithm::kSha256);
+  hash_mapped_range(*f, 0, f->size(), &h);
+  *out = "llama-server gguf-sha256=" + to_hex(h.finish()) + " size=" + std::to_string(f->size());
+  return true;
+}
+
+}  // namespace
+
 bool LlamaServerBackend::create(const LlamaServerOptions& opts, HttpOptions http,
                                 std::unique_ptr<LlamaServerBackend>* out, Error* err) {
   std::error_code ec;
@@ -308,12 +325,41 @@ bool LlamaServerBackend::create(const LlamaServerOptions& opts, HttpOptions http
     return fail(err, opts.model_path, std::nullopt, "no such model file");
   std::unique_ptr<LlamaServerBackend> b(new LlamaServerBackend());
   b->model_path_ = opts.model_path;
-  auto mtime = fs::last_write_time(model, ec).time_since_epoch();
-  b->identity_ = "llama-server gguf=" + model.string() + " size=" + std::to_string(fs::file_size(model, ec)) +
-                 " mtime=" + std::to_string(std::chrono::duration_cast<std::chrono::seconds>(mtime).count());
+  if (!model_identity(model.string(), &b->identity_, err)) return false;
+  b->opts_ = opts;
+  if (!find_llama_server(opts.binary, &b->opts_.binary, err)) return false;  // fail fast on a bad binary
+  b->http_opts_ = std::move(http);
+  *out = std::move(b);
+  return true;
+}
+
+bool LlamaServerBackend::ensure_started(Error* err) {
+  std::lock_guard<std::mutex> lock(start_mu_);
+  if (http_) return true;
+  if (start_failed_) {
+    if (err) *err = start_err_;
+    return false;
+  }
   install_child_cleanup_handlers();
-  if (!LlamaServer::start(opts, &b->server_, err)) return false;
-  LlamaServer* server = b->server_.get();
+  HttpOptions http = http_opts_;
+  bool started = false, returned = false;
+  owner_ = std::thread([this, &started, &returned] {
+    std::unique_lock<std::mutex> lock(owner_mu_);
+    started = LlamaServer::start(opts_, &server_, &start_err_);
+    returned = true;
+    owner_cv_.notify_all();
+    owner_cv_.wait(lock, [this] { return owner_done_; });
+  });
+  {
+    std::unique_lock<std::mutex> lock(owner_mu_);
+    owner_cv_.wait(lock, [&returned] { return returned; });
+  }
+  if (!started) {
+    start_failed_ = true;
+    if (err) *err = start_err_;
+    return false;
+  }
+  LlamaServer* server = server_.get();
   http.endpoint = server->url();
   http.model.clear();
   http.api_key.clear();
@@ -323,16 +369,30 @@ bool LlamaServerBackend::create(const LlamaServerOptions& opts, HttpOptions http
     *why += " during the run";
     return true;
   };
-  if (!HttpBackend::create(std::move(http), &b->http_, err)) return false;
-  *out = std::move(b);
+  std::unique_ptr<HttpBackend> h;
+  if (!HttpBackend::create(std::move(http), &h, &start_err_)) {
+    start_failed_ = true;
+    if (err) *err = start_err_;
+    return false;
+  }
+  http_ = std::move(h);
   return true;
 }
 
 LlamaServerBackend::~LlamaServerBackend() {
   if (server_) server_->stop();
+  if (owner_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(owner_mu_);
+      owner_done_ = true;
+    }
+    owner_cv_.notify_all();
+    owner_.join();
+  }
 }
 
 bool LlamaServerBackend::complete(const ProbeRequest& req, ProbeResponse* out, Error* err) {
+  if (!ensure_started(err)) return false;
   std::string why;
   if (!server_->alive(&why)) return fail(err, model_path_, std::nullopt, why + " during the run");
   if (http_->complete(req, out, err)) return true;

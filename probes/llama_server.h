@@ -7,7 +7,9 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <string>
 
 #include "probes/backend.h"
@@ -70,14 +72,20 @@ class LlamaServer {
 /// signal 9 during the run" (path = the model file).
 class LlamaServerBackend : public Backend {
  public:
-  /// Starts the server; `http` supplies timeouts and retries (endpoint and model are set here).
+  /// Checks the model and records its identity; the server itself starts on the
+  /// first call (so a run served entirely from the cache starts none). `http`
+  /// supplies timeouts and retries (endpoint and model are set when it starts).
   static bool create(const LlamaServerOptions& opts, HttpOptions http, std::unique_ptr<LlamaServerBackend>* out,
                      Error* err);
   ~LlamaServerBackend() override;
 
   bool complete(const ProbeRequest& req, ProbeResponse* out, Error* err) override;
-  /// "llama-server gguf=/abs/model.gguf size=N mtime=S" (stable across runs, for the cache).
+  /// "llama-server gguf-sha256=HEX size=N": the model's content, so the cache
+  /// survives moves and checkouts and never mixes two models.
   std::string describe() const override { return identity_; }
+  /// Starts the server now if it has not started (false with the reason).
+  bool ensure_started(Error* err);
+  /// The running server; call ensure_started() first.
   LlamaServer& server() { return *server_; }
 
  private:
@@ -85,6 +93,18 @@ class LlamaServerBackend : public Backend {
   std::unique_ptr<LlamaServer> server_;
   std::unique_ptr<HttpBackend> http_;
   std::string identity_, model_path_;
+  LlamaServerOptions opts_;
+  HttpOptions http_opts_;
+  std::mutex start_mu_;
+  bool start_failed_ = false;
+  Error start_err_;
+  // The server is forked from this thread, which lives until destruction: the
+  // child's parent-death signal fires when the forking *thread* ends, so a
+  // short-lived worker thread must never be the one that starts it.
+  std::thread owner_;
+  std::mutex owner_mu_;
+  std::condition_variable owner_cv_;
+  bool owner_done_ = false;
 };
 
 /// Resolves the llama-server binary: `explicit_path`, else $PEDIGREE_LLAMA_SERVER,

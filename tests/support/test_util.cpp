@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 
@@ -124,6 +125,14 @@ std::string sha256_hex(std::string_view bytes) {
     out.push_back(hx[md[i] & 15]);
   }
   return out;
+}
+
+std::string llama_server_binary() {
+  if (const char* env = std::getenv("PEDIGREE_LLAMA_SERVER"); env && *env)
+    return std::filesystem::exists(env) ? env : "";
+  const char* home = std::getenv("HOME");
+  std::string p = std::string(home ? home : "") + "/.cache/pedigree/llama-server-3.22.1/llama-server";
+  return std::filesystem::exists(p) ? p : "";
 }
 
 }  // namespace pedigree::test

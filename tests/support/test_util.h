@@ -44,6 +44,10 @@ std::string shared_dir();
 /// The project's samples/ directory.
 std::string samples_dir();
 
+/// The real llama-server: $PEDIGREE_LLAMA_SERVER, else the scripts/llama-server.sh
+/// cache (~/.cache/pedigree/llama-server-3.22.1/llama-server); empty when neither exists.
+std::string llama_server_binary();
+
 /// Little-endian encoders for building fixtures in code.
 void put_u32(std::string* s, uint32_t v);
 void put_u64(std::string* s, uint64_t v);
