@@ -79,7 +79,22 @@ def check_docs(path):
     print("ok: %d vectors in %s match" % (n, path))
 
 
+def random_vectors(n, seed):
+    """n pseudo-random (key, ctx, token) cases with their u53, one per line:
+    key_hex ctx_ids(comma-separated) token u53. For the C++ cross-check test."""
+    import random
+    rng = random.Random(seed)
+    for _ in range(n):
+        key = bytes(rng.randrange(256) for _ in range(rng.randrange(16, 65)))
+        ctx = [rng.choice([rng.randrange(300), rng.randrange(1 << 32)]) for _ in range(rng.randrange(1, 9))]
+        tok = rng.randrange(1 << 32)
+        print(key.hex(), ",".join(map(str, ctx)), tok, int(prf_u(key, ctx, tok) * (1 << 53)))
+
+
 if __name__ == "__main__":
+    if "--random" in sys.argv:
+        i = sys.argv.index("--random")
+        random_vectors(int(sys.argv[i + 1]), int(sys.argv[i + 2]))
     if "--check" in sys.argv:
         import os
         check_docs(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "watermark.md"))

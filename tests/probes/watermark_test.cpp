@@ -5,6 +5,9 @@
 #include "probes/watermark.h"
 
 #include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -61,6 +64,34 @@ TEST(WatermarkPrf, PublishedVectors) {
     EXPECT_EQ(u, static_cast<double>(v.u53) * 0x1p-53) << v.token;
     EXPECT_EQ(u < 0.25, v.green) << v.token;
   }
+}
+
+// Bit-identity with the Python reference on 300 random (key, ctx, token) cases.
+TEST(WatermarkPrf, MatchesThePythonReference) {
+  const std::string py = "/usr/bin/python3";
+  const std::string script = std::string(PEDIGREE_SOURCE_DIR) + "/bench/distill/wm.py";
+  if (!std::filesystem::exists(py)) GTEST_SKIP() << "no " << py;
+  FILE* f = popen((py + " " + script + " --random 300 11").c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  char line[1024];
+  int n = 0;
+  while (fgets(line, sizeof line, f)) {
+    std::istringstream in(line);
+    std::string key_hex, ctx_s;
+    uint32_t token = 0;
+    uint64_t u53 = 0;
+    ASSERT_TRUE(in >> key_hex >> ctx_s >> token >> u53) << line;
+    std::string key;
+    for (size_t i = 0; i + 1 < key_hex.size(); i += 2)
+      key.push_back(static_cast<char>(std::stoi(key_hex.substr(i, 2), nullptr, 16)));
+    std::vector<uint32_t> ctx;
+    std::istringstream cs(ctx_s);
+    for (std::string t; std::getline(cs, t, ',');) ctx.push_back(static_cast<uint32_t>(std::stoul(t)));
+    EXPECT_EQ(prf_u(key, ctx, token), static_cast<double>(u53) * 0x1p-53) << line;
+    ++n;
+  }
+  EXPECT_EQ(pclose(f), 0);
+  EXPECT_EQ(n, 300);
 }
 
 TEST(WatermarkPrf, KeyFingerprints) {
