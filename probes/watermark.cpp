@@ -4,6 +4,8 @@
 // breaks every published test vector.
 #include "probes/watermark.h"
 
+#include "fingerprint/digest.h"
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
@@ -61,23 +63,6 @@ class GumbelScheme : public Scheme {
     return s;
   }
 };
-
-bool hex_decode(std::string_view hex, std::string* out) {
-  if (hex.size() % 2 != 0) return false;
-  auto nib = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  out->clear();
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    int hi = nib(hex[i]), lo = nib(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return true;
-}
 
 std::string fmt_double(double v) {
   std::ostringstream o;
@@ -163,7 +148,9 @@ bool parse_key_file(std::string_view bytes, const std::string& path, WatermarkKe
     return fail(err, path, std::nullopt,
                 "key_hex: " + std::to_string(hex.size()) + " hex digits, over the " + std::to_string(2 * kMaxKeyBytes) +
                     " limit");
-  if (!hex_decode(hex, &k.key)) return fail(err, path, std::nullopt, "key_hex: not an even number of hex digits");
+  std::vector<uint8_t> raw;
+  if (!from_hex(hex, &raw)) return fail(err, path, std::nullopt, "key_hex: not an even number of hex digits");
+  k.key.assign(raw.begin(), raw.end());
   if (k.key.size() < 16)
     return fail(err, path, std::nullopt,
                 "key_hex: key is " + std::to_string(k.key.size()) + " bytes (want at least 16)");

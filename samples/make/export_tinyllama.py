@@ -289,10 +289,8 @@ def gguf_tensors(sd, f16):
     return out
 
 
-def write_gguf_file(path, sd, f16):
-    w = gguf.GGUFWriter(path, "llama")
-    w.add_name(MODEL_NAME)
-    w.add_license(LICENSE)
+def add_llama_hparams(w, C):
+    """Writes the llama.* hyperparameters of config C, in the order every sample uses."""
     w.add_context_length(C["max_position_embeddings"])
     w.add_embedding_length(C["hidden_size"])
     w.add_block_count(C["num_hidden_layers"])
@@ -303,6 +301,13 @@ def write_gguf_file(path, sd, f16):
     w.add_rope_freq_base(C["rope_theta"])
     w.add_rope_dimension_count(C["head_dim"])
     w.add_vocab_size(C["vocab_size"])
+
+
+def write_gguf_file(path, sd, f16):
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_name(MODEL_NAME)
+    w.add_license(LICENSE)
+    add_llama_hparams(w, C)
     w.add_file_type(gguf.LlamaFileType.MOSTLY_F16 if f16 else gguf.LlamaFileType.ALL_F32)
     w.add_quantization_version(gguf.GGML_QUANT_VERSION)
     pieces = tinyllama.vocab_pieces()

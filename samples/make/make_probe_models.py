@@ -25,7 +25,7 @@ import tinyllama  # noqa: E402
 
 sys.path.insert(0, GGUF_PY)
 import gguf  # noqa: E402
-from export_tinyllama import hf_to_gguf_name, permute_qk, unpermute_qk  # noqa: E402
+from export_tinyllama import add_llama_hparams, hf_to_gguf_name, permute_qk, unpermute_qk  # noqa: E402
 
 CONFIG = dict(tinyllama.CONFIG)
 CONFIG.update(vocab_size=D.VOCAB_SIZE, max_position_embeddings=256)
@@ -160,16 +160,7 @@ def write_gguf(path, sd, name, description):
     w.add_name(name)
     w.add_description(description)
     w.add_license("mit")
-    w.add_context_length(C["max_position_embeddings"])
-    w.add_embedding_length(C["hidden_size"])
-    w.add_block_count(C["num_hidden_layers"])
-    w.add_feed_forward_length(C["intermediate_size"])
-    w.add_head_count(C["num_attention_heads"])
-    w.add_head_count_kv(C["num_key_value_heads"])
-    w.add_layer_norm_rms_eps(C["rms_norm_eps"])
-    w.add_rope_freq_base(C["rope_theta"])
-    w.add_rope_dimension_count(C["head_dim"])
-    w.add_vocab_size(C["vocab_size"])
+    add_llama_hparams(w, C)
     w.add_file_type(gguf.LlamaFileType.ALL_F32)
     w.add_quantization_version(gguf.GGML_QUANT_VERSION)
     pieces = vocab_pieces()
