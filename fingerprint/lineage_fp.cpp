@@ -148,7 +148,7 @@ bool get_rows(Reader& r, const std::string& what, uint64_t max_rows, uint64_t co
   if (!r.need(bytes, what + " data (" + std::to_string(out->rows) + " rows)")) return false;
   out->scale.resize(out->rows);
   for (float& f : out->scale) {
-    uint32_t bits;
+    uint32_t bits = 0;  // need() above guarantees the read
     r.u32(&bits, what);
     std::memcpy(&f, &bits, 4);
     if (!std::isfinite(f) || f < 0) return r.bad(what + " has a negative or non-finite row scale");
