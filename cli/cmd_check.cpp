@@ -51,9 +51,8 @@ SignatureAttempt attempt(const CheckArgs& a, const std::string& bundle, const Si
   SignatureAttempt out;
   out.trust = t.label();
   out.command = "pedigree verify " + a.path + " --sig " + bundle;
-  if (t.kind == SignatureTrust::Kind::kKeyless) {
-    // Hook: Sigstore keyless verification (identity + issuer + trusted root) is wired in here when it exists.
-    out.detail = "keyless verification not available in this build";
+  if (t.kind == SignatureTrust::Kind::kKeyless && t.trust_root.empty()) {
+    out.detail = "keyless needs trust_root (a Sigstore trusted_root.json) to verify offline";
     out.command.clear();
     return out;
   }
@@ -63,16 +62,23 @@ SignatureAttempt attempt(const CheckArgs& a, const std::string& bundle, const Si
   req.key_path = t.key;
   req.root_paths = t.roots;
   req.chain_paths = t.chain;
+  req.trust_root_path = t.trust_root;
+  req.identity = t.identity;
+  req.issuer = t.issuer;
   req.jobs = a.jobs;
   if (!t.key.empty()) out.command += " --key " + t.key;
   for (const std::string& r : t.roots) out.command += " --cert-root " + r;
   for (const std::string& c : t.chain) out.command += " --cert-chain " + c;
+  if (t.kind == SignatureTrust::Kind::kKeyless)
+    out.command += " --trust-root " + t.trust_root + " --identity " + t.identity + " --issuer " + t.issuer;
   VerifyResult r = verify_model(req);
   using O = SignatureAttempt::Outcome;
   out.outcome = r.status == VerifyStatus::kVerified ? O::kVerified : r.status == VerifyStatus::kRejected ? O::kRejected
                                                                                                         : O::kCannotRun;
   out.detail = r.status == VerifyStatus::kVerified
-                   ? (r.method == "key" ? r.key_type + " key" : r.signer + ", " + r.key_type)
+                   ? (r.method == "key"       ? r.key_type + " key"
+                      : r.method == "keyless" ? "keyless " + r.identity + " from " + r.oidc_issuer
+                                              : r.signer + ", " + r.key_type)
                    : r.reason.str();
   return out;
 }

@@ -114,7 +114,7 @@ TEST(CliCheck, SignatureByCertificateAndSigOption) {
   EXPECT_EQ(r.exit_code, 1) << r.out;
 }
 
-TEST(CliCheck, KeylessIsNotEvaluated) {
+TEST(CliCheck, KeylessWithoutTrustRootIsNotEvaluated) {
   Work w;
   test::TestKey k = test::make_key(KeyType::kP256);
   ASSERT_EQ(run_pedigree({"sign", w.model, "--key", w.t.write("k.pem", k.private_pem)}).exit_code, 0);
@@ -123,11 +123,29 @@ TEST(CliCheck, KeylessIsNotEvaluated) {
   auto r = check(w.model, w.policy(keyless));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("  NOT EVALUATED  PDG001 signature.required: signature not verified by any evaluable trust; "
-                       "keyless ci@example.com from https://token.actions.githubusercontent.com: keyless verification "
-                       "not available in this build\n"), std::string::npos) << r.out;
+                       "keyless ci@example.com from https://token.actions.githubusercontent.com: keyless needs "
+                       "trust_root (a Sigstore trusted_root.json) to verify offline\n"), std::string::npos) << r.out;
   r = check(w.model, w.policy(keyless + "    on_not_evaluated: warn\n"));
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_NE(r.out.find("  not evaluated  PDG001"), std::string::npos) << r.out;
+}
+
+TEST(CliCheck, KeylessSigstoreBundle) {
+  if (test::shared_dir().empty()) GTEST_SKIP() << "../shared absent: no Sigstore keyless fixture";
+  std::string f = test::shared_dir() + "/fixtures/oms-model-transparency";
+  Work w;
+  auto policy = [&](const std::string& identity) {
+    return w.policy("rules:\n  signature:\n    keyless:\n      identity: " + identity +
+                    "\n      issuer: https://sigstore.verify.ibm.com/oauth2\n      trust_root: " + f +
+                    "/trust/custom_trust_config.json\n");
+  };
+  auto r = check(f + "/v1.1.0-sigstore", policy("stefanb@us.ibm.com"));
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("  pass           PDG001 signature.required: verified with keyless stefanb@us.ibm.com from "
+                       "https://sigstore.verify.ibm.com/oauth2"), std::string::npos) << r.out;
+  r = check(f + "/v1.1.0-sigstore", policy("someone@example.com"));
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("  FAIL           PDG001 signature.required"), std::string::npos) << r.out;
 }
 
 TEST(CliCheck, Licenses) {
