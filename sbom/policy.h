@@ -228,6 +228,9 @@ bool valid_date(std::string_view s);
 /// The report as JSON (deterministic).
 nlohmann::json report_json(const CheckReport& r);
 
+/// The evidence list as JSON objects {what, path?, digest?, command?} (report and SARIF).
+nlohmann::json evidence_json(const std::vector<EvidenceSource>& evidence);
+
 /// The report for people.
 std::string report_text(const CheckReport& r);
 

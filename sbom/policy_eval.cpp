@@ -536,17 +536,22 @@ CheckReport evaluate_policy(const Policy& policy, const CheckEvidence& ev, const
   return rep;
 }
 
+nlohmann::json evidence_json(const std::vector<EvidenceSource>& evidence) {
+  json ev = json::array();
+  for (const EvidenceSource& s : evidence) {
+    json e = {{"what", s.what}};
+    if (!s.path.empty()) e["path"] = s.path;
+    if (!s.digest.empty()) e["digest"] = s.digest;
+    if (!s.command.empty()) e["command"] = s.command;
+    ev.push_back(e);
+  }
+  return ev;
+}
+
 nlohmann::json report_json(const CheckReport& r) {
   json results = json::array();
   for (const RuleResult& x : r.results) {
-    json ev = json::array();
-    for (const EvidenceSource& s : x.evidence) {
-      json e = {{"what", s.what}};
-      if (!s.path.empty()) e["path"] = s.path;
-      if (!s.digest.empty()) e["digest"] = s.digest;
-      if (!s.command.empty()) e["command"] = s.command;
-      ev.push_back(e);
-    }
+    json ev = evidence_json(x.evidence);
     json j = {{"id", x.id}, {"name", x.name}, {"status", status_name(x.status)}, {"level", x.level},
               {"message", x.message}, {"evidence", ev}, {"locations", x.locations}, {"violation", x.violation()}};
     if (!x.subject.empty()) j["subject"] = x.subject;

@@ -47,15 +47,7 @@ json result_json(const RuleResult& x, size_t rule_index, const std::string& base
   std::string first = locs.empty() ? "" : locs[0]["physicalLocation"]["artifactLocation"]["uri"].get<std::string>();
   std::string fp = to_hex(digest_bytes(HashAlgorithm::kSha256, x.id + "\n" + x.subject + "\n" + first));
   json props = {{"status", status_name(x.status)}};
-  json ev = json::array();
-  for (const EvidenceSource& s : x.evidence) {
-    json e = {{"what", s.what}};
-    if (!s.path.empty()) e["path"] = s.path;
-    if (!s.digest.empty()) e["digest"] = s.digest;
-    if (!s.command.empty()) e["command"] = s.command;
-    ev.push_back(e);
-  }
-  props["evidence"] = ev;
+  props["evidence"] = evidence_json(x.evidence);
   if (!x.notes.empty()) props["notes"] = x.notes;
   if (!x.subject.empty()) props["subject"] = x.subject;
   std::string text = x.status == RuleStatus::kNotEvaluated ? "not evaluated: " + x.message : x.message;
