@@ -29,7 +29,7 @@ add_custom_command(
   OUTPUT ${schema_cpp}
   COMMAND ${CMAKE_COMMAND} -DDIR=${PEDIGREE_SCHEMA_DIR} -DLIST=${schema_list} -DOUT=${schema_cpp}
           -P ${CMAKE_CURRENT_SOURCE_DIR}/embed_schemas.cmake
-  DEPENDS ${schema_list} ${schema_files} ${CMAKE_CURRENT_SOURCE_DIR}/embed_schemas.cmake
+  DEPENDS ${schema_list} ${schema_files} ${CMAKE_CURRENT_SOURCE_DIR}/embed_schemas.cmake ${PROJECT_SOURCE_DIR}/scripts/embed_bytes.cmake
   COMMENT "Checking and embedding the CycloneDX schemas"
   VERBATIM)
 target_sources(pedigree_sbom PRIVATE ${schema_cpp})
