@@ -105,9 +105,11 @@ nlohmann::json model_json(const ModelArtifact& art, const TensorIndex& idx, bool
   return j;
 }
 
-std::string findings_text(const ModelArtifact& art) {
+std::string findings_text(const ModelArtifact& art) { return findings_text(art.findings); }
+
+std::string findings_text(const std::vector<Finding>& findings) {
   std::string out;
-  for (const Finding& f : art.findings) {
+  for (const Finding& f : findings) {
     Error e{f.path, f.offset, f.message};
     out += fmt::format("  {:<7} {:<24} {}\n", f.severity, f.id, e.str());
   }

@@ -22,6 +22,7 @@ std::string model_text(const ModelArtifact& art, const TensorIndex& idx, size_t 
 
 /// One line per finding, "  error  unsafe-import  path: offset 0x10: message".
 std::string findings_text(const ModelArtifact& art);
+std::string findings_text(const std::vector<Finding>& findings);
 
 /// "F32 12 tensors 1.0 MiB, F16 ..." sorted by bytes.
 std::string dtype_summary(const ModelTotals& t);
