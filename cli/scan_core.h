@@ -23,6 +23,8 @@ struct ScanRequest {
   std::string path;                  ///< model file or directory (empty with `endpoint`)
   std::string endpoint;              ///< OpenAI-compatible base URL (empty with `path`)
   std::vector<std::string> packs;    ///< probe packs (built-in names or files)
+  std::string signature;             ///< signature bundle; empty: look beside the model
+  std::string registry;              ///< lineage registry; empty: the default one when it exists
   unsigned jobs = 0;                 ///< hashing threads (0: all cores)
   /// Called once the number of bytes to hash is known; returns the counter to
   /// advance (or nullptr). Lets the caller draw progress without knowing the model.
@@ -47,6 +49,7 @@ struct ScanOutcome {
   /// Summary lines for the one-screen view: {label, value}, in order.
   std::vector<std::pair<std::string, std::string>> summary;
   nlohmann::json report;             ///< the machine-readable report (`scan --json`)
+  nlohmann::json bom;                ///< the AI-BOM with every result as properties (null when none)
 };
 
 /// Scans one model or endpoint. Returns false (with `err`) only when the scan
