@@ -1,12 +1,14 @@
 // This file implements `pedigree lineage A B` (fingerprints by default, the
-// full computation with --exact) and `pedigree lineage PATH --registry [DB]`:
-// prints the per-layer scores, p-values, the verdict and the thresholds, or
-// the registry's nearest models with their relations.
+// full computation with --exact; A and B may be stored fingerprint files),
+// `pedigree lineage PATH --registry [DB]` and `pedigree lineage MODEL
+// --save-fingerprint FILE`: prints the per-layer scores, p-values, the verdict
+// and the thresholds, or the registry's nearest models with their relations.
 #include <fmt/format.h>
 
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <memory>
 
 #include <tbb/global_control.h>
@@ -40,7 +42,7 @@ nlohmann::json report_json(const LineageArgs& a, const LineageReport& r) {
                       {"log10_p", opt_json(l.log10_p)}, {"huref", opt_json(l.huref)}});
   nlohmann::json zhu = {{"fisher_log10_p", opt_json(r.fisher_log10_p)}};
   if (!r.zhu_note.empty()) zhu["note"] = r.zhu_note;
-  return {{"a", a.a}, {"b", a.b}, {"method", a.exact ? "exact" : "fingerprint"}, {"vocab", r.vocab}, {"hidden", r.hidden}, {"layers_a", r.layers_a},
+  return {{"a", a.a}, {"b", a.b}, {"method", a.exact ? "exact" : "fingerprint"}, {"arch_a", r.arch_a}, {"arch_b", r.arch_b}, {"vocab", r.vocab}, {"hidden", r.hidden}, {"layers_a", r.layers_a},
           {"layers_b", r.layers_b},
           {"alignment", {{"vocab_rows_used", r.vocab_rows_used}, {"mean_abs_correlation", r.embed_match},
                          {"units_moved", r.units_moved}, {"sign_flips", r.sign_flips}}},
@@ -52,6 +54,7 @@ nlohmann::json report_json(const LineageArgs& a, const LineageReport& r) {
 
 std::string report_text(const LineageArgs& a, const LineageReport& r) {
   std::string out = fmt::format("lineage  {}  vs  {}\n", a.a, a.b);
+  out += fmt::format("architecture {} vs {}\n", r.arch_a, r.arch_b);
   out += fmt::format("vocab {}, hidden {}, layers {} vs {} ({})\n", r.vocab, r.hidden, r.layers_a, r.layers_b,
                      a.exact ? "exact: full weights" : "from fingerprints; --exact for the full computation");
   out += fmt::format("hidden units matched on {} embedding rows: mean |r| {:.3f}, {} moved, {} sign flips\n",
@@ -127,10 +130,66 @@ int run_lineage_registry(const LineageArgs& a) {
   auto reg = Registry::open(db, &err);
   if (!reg) return report_error(err);
   std::vector<RegistryMatch> ms;
-  if (!match_registry(a.a, *reg, &ms, &err, a.jobs)) return report_error("cannot compare: " + err.str());
+  if (is_lineage_fp_file(a.a)) {
+    LineageFp fp;
+    if (!read_lineage_fp_file(a.a, &fp, &err)) return report_error(err);
+    if (!match_registry_fp(fp, a.a, *reg, &ms, &err)) return report_error(err);
+  } else if (!match_registry(a.a, *reg, &ms, &err, a.jobs)) {
+    return report_error("cannot compare: " + err.str());
+  }
   std::string text = a.json ? json_text(registry_json(a, db, ms)) : registry_text(a, db, ms);
   if (!write_output("", text, &err)) return report_error(err);
   return std::any_of(ms.begin(), ms.end(), flags) ? kFlagged : kOk;
+}
+
+// A's or B's fingerprint: read from a fingerprint file, else built from the model.
+// `cannot` is set when the model was read but has no comparable fingerprint.
+bool fingerprint_of(const std::string& path, LineageFp* fp, bool* cannot, Error* err) {
+  if (is_lineage_fp_file(path)) return read_lineage_fp_file(path, fp, err);
+  ModelArtifact art;
+  TensorIndex idx;
+  if (!read_model(path, &art, &idx, err)) return false;
+  *cannot = true;
+  return build_lineage_fp(art, idx, FpPlan{}, fp, err);
+}
+
+int run_save_fingerprint(const LineageArgs& a) {
+  if (!a.b.empty() || a.use_registry || a.exact)
+    return report_error("lineage --save-fingerprint: give one model and no B, --registry or --exact");
+  LineageFp fp;
+  Error err;
+  bool cannot = false;
+  if (!fingerprint_of(a.a, &fp, &cannot, &err)) return report_error(cannot ? "cannot fingerprint: " + err.str() : err.str());
+  std::string bytes = serialize_lineage_fp(fp);
+  if (!write_output(a.save_fingerprint, bytes, &err)) return report_error(err);
+  std::printf("wrote the lineage fingerprint of %s (%s, %zu layers, %zu bytes) to %s\n", a.a.c_str(),
+              fp.arch_declared ? fp.arch.c_str() : (fp.arch + " from tensor names").c_str(), fp.layers.size(),
+              bytes.size(), a.save_fingerprint.c_str());
+  return kOk;
+}
+
+int compare_default(const LineageArgs& a, LineageReport* r) {
+  LineageFp fa, fb;
+  Error err;
+  for (auto [path, fp] : {std::pair{&a.a, &fa}, std::pair{&a.b, &fb}}) {
+    bool cannot = false;
+    if (!fingerprint_of(*path, fp, &cannot, &err))
+      return report_error(cannot ? "cannot compare: " + err.str() : err.str());
+  }
+  if (!compare_fingerprints(fa, fb, a.a, a.b, r, &err)) return report_error("cannot compare: " + err.str());
+  return kOk;
+}
+
+int compare_exact(const LineageArgs& a, LineageReport* r) {
+  for (const std::string* p : {&a.a, &a.b})
+    if (is_lineage_fp_file(*p))
+      return report_error("lineage --exact needs the model's weights: " + *p + " is a stored lineage fingerprint");
+  Error err;
+  ModelArtifact aa, ab;
+  TensorIndex ia, ib;
+  if (!read_model(a.a, &aa, &ia, &err) || !read_model(a.b, &ab, &ib, &err)) return report_error(err);
+  if (!compare_lineage(aa, ia, ab, ib, r, &err)) return report_error("cannot compare: " + err.str());
+  return kOk;
 }
 
 }  // namespace
@@ -138,21 +197,12 @@ int run_lineage_registry(const LineageArgs& a) {
 int run_lineage(const LineageArgs& a) {
   std::unique_ptr<tbb::global_control> limit;
   if (a.jobs) limit = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, a.jobs);
+  if (!a.save_fingerprint.empty()) return run_save_fingerprint(a);
   if (a.use_registry) return run_lineage_registry(a);
-  if (a.b.empty()) return report_error("lineage: B is required (or --registry)");
+  if (a.b.empty()) return report_error("lineage: B is required (or --registry or --save-fingerprint)");
   LineageReport r;
+  if (int rc = a.exact ? compare_exact(a, &r) : compare_default(a, &r); rc != kOk) return rc;
   Error err;
-  ModelArtifact aa, ab;
-  TensorIndex ia, ib;
-  if (!read_model(a.a, &aa, &ia, &err) || !read_model(a.b, &ab, &ib, &err)) return report_error(err);
-  if (a.exact) {
-    if (!compare_lineage(aa, ia, ab, ib, &r, &err)) return report_error("cannot compare: " + err.str());
-  } else {
-    LineageFp fa, fb;
-    if (!build_lineage_fp(aa, ia, FpPlan{}, &fa, &err) || !build_lineage_fp(ab, ib, FpPlan{}, &fb, &err) ||
-        !compare_fingerprints(fa, fb, a.a, a.b, &r, &err))
-      return report_error("cannot compare: " + err.str());
-  }
   std::string text = a.json ? json_text(report_json(a, r)) : report_text(a, r);
   if (!write_output("", text, &err)) return report_error(err);
   return r.verdict == "derived" ? kFlagged : kOk;

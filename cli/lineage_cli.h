@@ -6,9 +6,12 @@
 
 namespace pedigree::cli {
 
-/// `pedigree lineage A B [--exact] [--json]` or `pedigree lineage PATH --registry [DB]`
+/// `pedigree lineage A B [--exact] [--json]`, `pedigree lineage PATH --registry [DB]`
+/// or `pedigree lineage MODEL --save-fingerprint FILE`. A and B may be stored
+/// fingerprint files (told apart by their magic bytes).
 struct LineageArgs {
   std::string a, b;
+  std::string save_fingerprint;  ///< --save-fingerprint FILE
   bool json = false;
   bool exact = false;
   bool use_registry = false;  ///< --registry given (with or without a value)

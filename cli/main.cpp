@@ -196,13 +196,15 @@ void add_verify(CLI::App& app, Args& a) {
 void add_lineage(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand(
       "lineage", "Is B derived from A? Permutation-robust weight similarity (exit 1 when derived)");
-  c->add_option("A", a.lineage.a, "Model file or directory")->required();
-  c->add_option("B", a.lineage.b, "Model file or directory (or use --registry)");
+  c->add_option("A", a.lineage.a, "Model file or directory, or a stored lineage fingerprint file")->required();
+  c->add_option("B", a.lineage.b, "Model or fingerprint file, or directory (or use --registry)");
   c->add_option("--registry", a.lineage.registry,
                 "Compare A with every model of registry DB (default: the default registry); exit 1 when A is "
                 "identical to or derived from a protected model")
       ->expected(0, 1);
   c->add_flag("--exact", a.lineage.exact, "Compare the full weights (slow for large models) instead of fingerprints");
+  c->add_option("--save-fingerprint", a.lineage.save_fingerprint,
+                "Write A's lineage fingerprint to FILE (atomically) instead of comparing");
   c->add_flag("--json", a.lineage.json, "Print JSON");
   c->add_option("-j,--jobs", a.lineage.jobs, "Worker threads (default: all cores)");
 }

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <tbb/parallel_for.h>
 
+#include "fingerprint/lineage_arch.h"
 #include "fingerprint/lineage_load.h"
 #include "fingerprint/lineage_math.h"
 
@@ -41,12 +42,12 @@ Matrix take_rows(const Matrix& e, const std::vector<size_t>& ids) {
 
 struct Side {
   const ModelArtifact* art;
-  LlamaModel m;
+  DecoderModel m;
 };
 
 bool align_hidden(const Side& a, const Side& b, Alignment* al, LineageReport* rep, Error* err) {
   Matrix ea, eb;
-  if (!load_matrix(*a.art, *a.m.embed, &ea, err) || !load_matrix(*b.art, *b.m.embed, &eb, err)) return false;
+  if (!load_role(*a.art, a.m.embed, &ea, err) || !load_role(*b.art, b.m.embed, &eb, err)) return false;
   size_t v = ea.rows, d = ea.cols, n = std::min(v, kMaxVocabRows);
   std::vector<size_t> rows(n);
   for (size_t i = 0; i < n; ++i) rows[i] = i * v / n;
@@ -82,7 +83,8 @@ Matrix align_rows(const Matrix& m, const Alignment& al) {
 /// The matrices of one layer: Q, K (HF row order), gate, up, down.
 struct LayerMats {
   Matrix q, k, v, o, gate, up, down;
-  bool has_mlp = false;
+  bool has_mlp = false;  ///< up and down (GPT-2's c_fc and c_proj)
+  bool gated = false;    ///< and a gate
   bool has_vo = false;
 };
 
@@ -94,22 +96,25 @@ bool check_hidden(const Side& s, const Matrix& m, const std::string& name, bool 
 }
 
 bool load_layer(const Side& s, size_t l, const Alignment* al, LayerMats* out, Error* err) {
-  const LlamaLayer& L = s.m.layers[l];
-  if (!load_qk(*s.art, s.m, *L.q, s.m.n_head, &out->q, err) ||
-      !load_qk(*s.art, s.m, *L.k, s.m.n_head_kv, &out->k, err) || !check_hidden(s, out->q, L.q->name, true, err) ||
-      !check_hidden(s, out->k, L.k->name, true, err))
+  const DecoderLayer& L = s.m.layers[l];
+  const DecoderModel& m = s.m;
+  if (!load_qk(*s.art, L.q, m.interleaved_qk, m.n_head, &out->q, err) ||
+      !load_qk(*s.art, L.k, m.interleaved_qk, m.n_head_kv, &out->k, err) ||
+      !check_hidden(s, out->q, role_name(L.q), true, err) || !check_hidden(s, out->k, role_name(L.k), true, err))
     return false;
   out->has_vo = L.v && L.o;
-  if (out->has_vo && (!load_matrix(*s.art, *L.v, &out->v, err) || !load_matrix(*s.art, *L.o, &out->o, err) ||
-                      !check_hidden(s, out->v, L.v->name, true, err) || !check_hidden(s, out->o, L.o->name, false, err)))
+  if (out->has_vo && (!load_role(*s.art, L.v, &out->v, err) || !load_role(*s.art, L.o, &out->o, err) ||
+                      !check_hidden(s, out->v, role_name(L.v), true, err) ||
+                      !check_hidden(s, out->o, role_name(L.o), false, err)))
     return false;
-  out->has_mlp = L.gate && L.up && L.down;
-  if (out->has_mlp) {
-    if (!load_matrix(*s.art, *L.gate, &out->gate, err) || !load_matrix(*s.art, *L.up, &out->up, err) ||
-        !load_matrix(*s.art, *L.down, &out->down, err) || !check_hidden(s, out->gate, L.gate->name, true, err) ||
-        !check_hidden(s, out->up, L.up->name, true, err) || !check_hidden(s, out->down, L.down->name, false, err))
-      return false;
-  }
+  out->has_mlp = L.up && L.down;
+  out->gated = out->has_mlp && L.gate;
+  if (out->gated && (!load_role(*s.art, L.gate, &out->gate, err) || !check_hidden(s, out->gate, role_name(L.gate), true, err)))
+    return false;
+  if (out->has_mlp && (!load_role(*s.art, L.up, &out->up, err) || !load_role(*s.art, L.down, &out->down, err) ||
+                       !check_hidden(s, out->up, role_name(L.up), true, err) ||
+                       !check_hidden(s, out->down, role_name(L.down), false, err)))
+    return false;
   if (!al) return true;
   out->q = align_cols(out->q, *al);
   out->k = align_cols(out->k, *al);
@@ -117,8 +122,8 @@ bool load_layer(const Side& s, size_t l, const Alignment* al, LayerMats* out, Er
     out->v = align_cols(out->v, *al);
     out->o = align_rows(out->o, *al);
   }
+  if (out->gated) out->gate = align_cols(out->gate, *al);
   if (out->has_mlp) {
-    out->gate = align_cols(out->gate, *al);
     out->up = align_cols(out->up, *al);
     out->down = align_rows(out->down, *al);
   }
@@ -129,6 +134,7 @@ bool load_layer(const Side& s, size_t l, const Alignment* al, LayerMats* out, Er
 struct LayerGrams {
   std::vector<double> q, k, gate, up, down;
   bool has_mlp = false;
+  bool gated = false;
 };
 
 LayerGrams grams_of(const LayerMats& m) {
@@ -136,8 +142,9 @@ LayerGrams grams_of(const LayerMats& m) {
   g.q = gram(m.q, false);
   g.k = gram(m.k, false);
   g.has_mlp = m.has_mlp;
+  g.gated = m.gated;
+  if (m.gated) g.gate = gram(m.gate, false);
   if (m.has_mlp) {
-    g.gate = gram(m.gate, false);
     g.up = gram(m.up, false);
     g.down = gram(m.down, true);
   }
@@ -149,16 +156,23 @@ LineageLayer score_pair(const LayerGrams& a, const LayerGrams& b, size_t d) {
   r.cka_q = unbiased_cka(a.q, b.q, d);
   r.cka_k = unbiased_cka(a.k, b.k, d);
   r.score = (r.cka_q + r.cka_k) / 2;
-  r.has_mlp = a.has_mlp && b.has_mlp;
-  if (r.has_mlp)
-    r.cka_mlp = (unbiased_cka(a.gate, b.gate, d) + unbiased_cka(a.up, b.up, d) + unbiased_cka(a.down, b.down, d)) / 3;
+  r.has_mlp = a.has_mlp && b.has_mlp && a.gated == b.gated;
+  if (!r.has_mlp) return r;
+  double sum = unbiased_cka(a.up, b.up, d) + unbiased_cka(a.down, b.down, d);
+  r.cka_mlp = a.gated ? (sum + unbiased_cka(a.gate, b.gate, d)) / 3 : sum / 2;
   return r;
 }
 
 // Zhu et al.: Spearman's rho of the MLP neuron matching and its p-value.
 void neuron_test(const LayerMats& a, const LayerMats& b, LineageLayer* r) {
   r->spearman_rho = neuron_match_rho(a.gate, a.up, b.gate, b.up);
-  r->log10_p = spearman_log_p(*r->spearman_rho, a.gate.rows) / kLn10;
+  r->log10_p = spearman_log_p(*r->spearman_rho, a.up.rows) / kLn10;
+}
+
+// Whether the neuron test applies: MLPs of the same kind and width.
+bool neurons_match(const LayerMats& a, const LayerMats& b) {
+  if (!a.has_mlp || !b.has_mlp || a.gated != b.gated || a.up.rows != b.up.rows || a.up.rows > kMaxNeurons) return false;
+  return !a.gated || (a.gate.rows == a.up.rows && b.gate.rows == b.up.rows);
 }
 
 // X W^T for W [out, hidden] (`w_reads`), else X W for W [hidden, in]: a t x out matrix.
@@ -233,7 +247,7 @@ bool match_layers(const Side& a, const Side& b, const Alignment& al, std::vector
   for (size_t j = 0; j < lb; ++j) {
     LayerMats m;
     if (!load_layer(b, j, &al, &m, err)) return false;
-    m.has_mlp = false;  // Q and K decide the matching
+    m.has_mlp = m.gated = false;  // Q and K decide the matching
     gb[j] = grams_of(m);
   }
   size_t rows = std::min(la, lb), cols = std::max(la, lb);
@@ -241,7 +255,7 @@ bool match_layers(const Side& a, const Side& b, const Alignment& al, std::vector
   for (size_t i = 0; i < la; ++i) {
     LayerMats m;
     if (!load_layer(a, i, nullptr, &m, err)) return false;
-    m.has_mlp = false;
+    m.has_mlp = m.gated = false;
     LayerGrams g = grams_of(m);
     for (size_t j = 0; j < lb; ++j) {
       double s = score_pair(g, gb[j], d).score;
@@ -260,14 +274,12 @@ bool score_pair_of_layers(const Side& a, const Side& b, const Alignment& al, siz
   LayerMats ma, mb;
   Matrix raw_q;
   if (!load_layer(a, i, nullptr, &ma, err) || !load_layer(b, j, &al, &mb, err) ||
-      !load_qk(*b.art, b.m, *b.m.layers[j].q, b.m.n_head, &raw_q, err))
+      !load_qk(*b.art, b.m.layers[j].q, b.m.interleaved_qk, b.m.n_head, &raw_q, err))
     return false;
   *r = score_pair(grams_of(ma), grams_of(mb), a.m.hidden);
   r->a = i, r->b = j;
   if (ma.q.rows == raw_q.rows && ma.q.cols == raw_q.cols) r->raw_cosine = raw_cosine(ma.q.v, raw_q.v);
-  if (r->has_mlp && ma.gate.rows == mb.gate.rows && ma.up.rows == ma.gate.rows && mb.up.rows == mb.gate.rows &&
-      ma.gate.rows <= kMaxNeurons)
-    neuron_test(ma, mb, r);
+  if (neurons_match(ma, mb)) neuron_test(ma, mb, r);
   r->huref = huref(ma, mb, al);
   return true;
 }
@@ -297,7 +309,7 @@ bool score_layers(const Side& a, const Side& b, const Alignment& al, LineageRepo
   rep->raw_cosine = mean_of(rep->layers, &LineageLayer::raw_cosine);
   rep->huref = mean_of(rep->layers, &LineageLayer::huref);
   if (log_p.empty())
-    rep->zhu_note = "not run: no matched layer pair has gate and up matrices of equal shape with at most " +
+    rep->zhu_note = "not run: no matched layer pair has MLPs of equal shape with at most " +
                     std::to_string(kMaxNeurons) + " neurons";
   else rep->fisher_log10_p = fisher_log_p(log_p) / kLn10;
   return true;
@@ -338,7 +350,11 @@ void decide_lineage(LineageReport* r) {
 bool compare_lineage(const ModelArtifact& a, const TensorIndex& ia, const ModelArtifact& b, const TensorIndex& ib,
                      LineageReport* out, Error* err) {
   Side sa{&a, {}}, sb{&b, {}};
-  if (!map_llama(a, ia, &sa.m, err) || !map_llama(b, ib, &sb.m, err)) return false;
+  if (!map_decoder(a, ia, &sa.m, err) || !map_decoder(b, ib, &sb.m, err)) return false;
+  if (!archs_comparable(sa.m.arch, sa.m.arch_declared, sb.m.arch, sb.m.arch_declared))
+    return fail(err, "", std::nullopt,
+                "architectures differ: " + a.root + " is " + arch_label(sa.m.arch, sa.m.arch_declared) + ", " +
+                    b.root + " is " + arch_label(sb.m.arch, sb.m.arch_declared));
   if (sa.m.vocab != sb.m.vocab)
     return fail(err, "", std::nullopt,
                 "vocabulary sizes differ: " + a.root + " has " + std::to_string(sa.m.vocab) + " tokens, " + b.root +
@@ -351,6 +367,8 @@ bool compare_lineage(const ModelArtifact& a, const TensorIndex& ia, const ModelA
     return fail(err, "", std::nullopt,
                 "hidden size " + std::to_string(sa.m.hidden) + " exceeds " + std::to_string(kMaxHidden));
   *out = LineageReport{};
+  out->arch_a = arch_label(sa.m.arch, sa.m.arch_declared);
+  out->arch_b = arch_label(sb.m.arch, sb.m.arch_declared);
   out->vocab = sa.m.vocab;
   out->hidden = sa.m.hidden;
   out->layers_a = sa.m.layers.size();

@@ -1,4 +1,5 @@
-// This file implements the lineage comparison of two llama-style models:
+// This file implements the lineage comparison of two decoder models (llama,
+// mistral, qwen2, gemma, gpt2, phi3; lineage_arch.h):
 // hidden-unit permutation and sign recovery from the token embeddings, the
 // AWM-style primary score (unbiased linear CKA of Q and K, layers matched by
 // assignment), the Zhu et al. MLP independence test, HuRef-style
@@ -38,6 +39,7 @@ struct LineageLayer {
 
 /// The outcome of a comparison.
 struct LineageReport {
+  std::string arch_a, arch_b;     ///< architectures (arch_label: "gpt2", "llama (from tensor names)")
   uint64_t vocab = 0;
   uint64_t hidden = 0;
   size_t layers_a = 0;

@@ -4,11 +4,16 @@
 // sampled neurons, layer matching, verdict). See docs/lineage.md.
 #include "fingerprint/lineage_fp.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
+#include "fingerprint/lineage_arch.h"
 #include "fingerprint/lineage_load.h"
+#include "fingerprint/mapped_file.h"
 
 namespace pedigree {
 namespace {
@@ -18,6 +23,7 @@ constexpr uint64_t kMaxFpHidden = 8192;
 constexpr uint64_t kMaxFpLayers = 4096;
 constexpr uint64_t kMaxFpRows = 8192;            // rows of any one block
 constexpr uint64_t kMaxFpOut = uint64_t{1} << 24;  // q_out, k_out, ffn, vocab
+constexpr uint32_t kMaxFpArch = 32;              // architecture name bytes
 constexpr uint64_t kEmbedBudget = uint64_t{1} << 20;
 constexpr uint64_t kRoleBudget = uint64_t{48} << 10;
 constexpr double kLn10 = 2.302585092994046;
@@ -36,48 +42,47 @@ uint64_t gguf_row_of(uint64_t x, uint64_t rows, uint64_t heads) {
   return h * hd + 2 * (w % half) + w / half;
 }
 
-bool sample_qk(const ModelArtifact& art, const LlamaModel& m, const TensorInfo& t, uint64_t heads, uint64_t r,
+bool sample_qk(const ModelArtifact& art, const DecoderModel& m, const RoleMatrix& t, uint64_t heads, uint64_t r,
                Int8Rows* out, uint64_t* out_rows, Error* err) {
-  if (t.shape.size() != 2)
-    return fail(err, art.root, std::nullopt,
-                "tensor '" + t.name + "' has rank " + std::to_string(t.shape.size()) + ", expected a matrix");
-  uint64_t rows = t.shape[0];
+  uint64_t rows = t.rows;
   std::vector<uint64_t> ids = spread(rows, r);
-  if (m.scheme == "gguf") {
-    if (rows % (2 * heads) != 0)
+  if (m.interleaved_qk) {
+    if (heads == 0 || rows % (2 * heads) != 0)
       return fail(err, art.root, std::nullopt,
-                  "tensor '" + t.name + "' has " + std::to_string(rows) + " rows, not a multiple of 2 x " +
+                  "tensor '" + role_name(t) + "' has " + std::to_string(rows) + " rows, not a multiple of 2 x " +
                       std::to_string(heads) + " heads");
     for (uint64_t& id : ids) id = gguf_row_of(id, rows, heads);
   }
   Matrix mat;
-  if (!load_rows(art, t, ids, &mat, err)) return false;
+  if (!load_role_rows(art, t, ids, &mat, err)) return false;
   *out = quantize_rows(mat);
   *out_rows = rows;
   return true;
 }
 
-bool check_cols(const ModelArtifact& art, const TensorInfo& t, uint64_t hidden, Error* err) {
-  if (t.shape.size() == 2 && t.shape[1] == hidden) return true;
-  std::string shape;
-  for (size_t i = 0; i < t.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(t.shape[i]);
+bool check_cols(const ModelArtifact& art, const RoleMatrix& t, uint64_t hidden, Error* err) {
+  if (t.cols == hidden) return true;
   return fail(err, art.root, std::nullopt,
-              "tensor '" + t.name + "' shape [" + shape + "] does not match hidden size " + std::to_string(hidden));
+              "tensor '" + role_name(t) + "' shape [" + std::to_string(t.rows) + ", " + std::to_string(t.cols) +
+                  "] does not match hidden size " + std::to_string(hidden));
 }
 
-bool build_layer(const ModelArtifact& art, const LlamaModel& m, const LlamaLayer& L, const FpPlan& plan, FpLayer* out,
-                 Error* err) {
-  if (!check_cols(art, *L.q, m.hidden, err) || !check_cols(art, *L.k, m.hidden, err) ||
-      !sample_qk(art, m, *L.q, m.n_head, plan.qk_rows, &out->q, &out->q_out, err) ||
-      !sample_qk(art, m, *L.k, m.n_head_kv, plan.qk_rows, &out->k, &out->k_out, err))
+bool build_layer(const ModelArtifact& art, const DecoderModel& m, const DecoderLayer& L, const FpPlan& plan,
+                 FpLayer* out, Error* err) {
+  if (!check_cols(art, L.q, m.hidden, err) || !check_cols(art, L.k, m.hidden, err) ||
+      !sample_qk(art, m, L.q, m.n_head, plan.qk_rows, &out->q, &out->q_out, err) ||
+      !sample_qk(art, m, L.k, m.n_head_kv, plan.qk_rows, &out->k, &out->k_out, err))
     return false;
-  if (!L.gate || !L.up || L.gate->shape.size() != 2 || L.up->shape != L.gate->shape) return true;
-  if (!check_cols(art, *L.gate, m.hidden, err) || !check_cols(art, *L.up, m.hidden, err)) return false;
-  std::vector<uint64_t> ids = spread(L.gate->shape[0], plan.neurons);
+  bool gated = static_cast<bool>(L.gate);
+  if (!L.up || (gated && L.up.rows != L.gate.rows)) return true;
+  if (!check_cols(art, L.up, m.hidden, err) || (gated && !check_cols(art, L.gate, m.hidden, err))) return false;
+  std::vector<uint64_t> ids = spread(L.up.rows, plan.neurons);
   Matrix g, u;
-  if (!load_rows(art, *L.gate, ids, &g, err) || !load_rows(art, *L.up, ids, &u, err)) return false;
-  out->ffn = L.gate->shape[0];
-  out->gate = quantize_rows(g);
+  if (!load_role_rows(art, L.up, ids, &u, err) || (gated && !load_role_rows(art, L.gate, ids, &g, err)))
+    return false;
+  out->ffn = L.up.rows;
+  out->gated = gated;
+  if (gated) out->gate = quantize_rows(g);
   out->up = quantize_rows(u);
   return true;
 }
@@ -159,15 +164,41 @@ bool get_rows(Reader& r, const std::string& what, uint64_t max_rows, uint64_t co
   return true;
 }
 
-bool get_layer(Reader& r, size_t i, uint64_t hidden, FpLayer* l) {
+bool get_layer(Reader& r, uint32_t version, size_t i, uint64_t hidden, FpLayer* l) {
   std::string w = "layer " + std::to_string(i);
+  uint64_t gated = 1;
   if (!get_count(r, w + " q_out", 1, kMaxFpOut, &l->q_out) || !get_count(r, w + " k_out", 1, kMaxFpOut, &l->k_out) ||
-      !get_count(r, w + " ffn", 0, kMaxFpOut, &l->ffn) || !get_rows(r, w + " q", l->q_out, hidden, &l->q) ||
-      !get_rows(r, w + " k", l->k_out, hidden, &l->k))
+      !get_count(r, w + " ffn", 0, kMaxFpOut, &l->ffn) ||
+      (version >= 2 && !get_count(r, w + " gated", 0, l->ffn ? 1 : 0, &gated)) ||
+      !get_rows(r, w + " q", l->q_out, hidden, &l->q) || !get_rows(r, w + " k", l->k_out, hidden, &l->k))
     return false;
+  l->gated = l->ffn && gated;
   if (l->ffn == 0) return true;
-  return get_rows(r, w + " gate", l->ffn, hidden, &l->gate) && get_rows(r, w + " up", l->ffn, hidden, &l->up) &&
-         (l->up.rows == l->gate.rows || r.bad(w + " gate and up keep different neuron counts"));
+  if (l->gated && !get_rows(r, w + " gate", l->ffn, hidden, &l->gate)) return false;
+  return get_rows(r, w + " up", l->ffn, hidden, &l->up) &&
+         (!l->gated || l->up.rows == l->gate.rows || r.bad(w + " gate and up keep different neuron counts"));
+}
+
+// v2: the architecture name (1..32 bytes of [a-z0-9._-]) and whether the model declared it.
+bool get_arch(Reader& r, LineageFp* fp) {
+  uint64_t at = r.pos;
+  uint32_t len = 0, declared = 0;
+  if (!r.u32(&len, "architecture length")) return false;
+  if (len < 1 || len > kMaxFpArch)
+    return fail(r.err, r.where, at, "architecture length " + std::to_string(len) + " is outside 1.." +
+                                        std::to_string(kMaxFpArch));
+  if (!r.need(len, "architecture")) return false;
+  fp->arch.assign(r.b.substr(r.pos, len));
+  for (char c : fp->arch)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+      return r.bad("architecture '" + escape_bytes(fp->arch, true, 32) + "' has a byte outside [a-z0-9._-]");
+  r.pos += len;
+  at = r.pos;
+  if (!r.u32(&declared, "architecture flags")) return false;
+  if (declared > 1)
+    return fail(r.err, r.where, at, "architecture flags " + std::to_string(declared) + " is not 0 or 1");
+  fp->arch_declared = declared == 1;
+  return true;
 }
 
 // ---- comparison ----
@@ -184,6 +215,7 @@ struct LayerF {
   Matrix q, k, gate, up;
   Matrix raw_q;  ///< B only: Q rows before alignment
   bool mlp = false;
+  bool gated = false;
 };
 
 LayerF layer_floats(const FpLayer& l, const std::vector<size_t>* perm, const std::vector<float>* sign) {
@@ -191,12 +223,15 @@ LayerF layer_floats(const FpLayer& l, const std::vector<size_t>* perm, const std
   f.q = dequantize_rows(l.q);
   f.k = dequantize_rows(l.k);
   f.mlp = l.ffn > 0;
-  if (f.mlp) f.gate = dequantize_rows(l.gate), f.up = dequantize_rows(l.up);
+  f.gated = f.mlp && l.gated;
+  if (f.gated) f.gate = dequantize_rows(l.gate);
+  if (f.mlp) f.up = dequantize_rows(l.up);
   if (!perm) return f;
   f.raw_q = f.q;
   f.q = align_cols(f.q, *perm, *sign);
   f.k = align_cols(f.k, *perm, *sign);
-  if (f.mlp) f.gate = align_cols(f.gate, *perm, *sign), f.up = align_cols(f.up, *perm, *sign);
+  if (f.gated) f.gate = align_cols(f.gate, *perm, *sign);
+  if (f.mlp) f.up = align_cols(f.up, *perm, *sign);
   return f;
 }
 
@@ -206,12 +241,14 @@ LineageLayer score_layers(const FpLayer& la, const LayerF& a, const FpLayer& lb,
   r.cka_k = unbiased_cka_features(a.k, b.k);
   r.score = (r.cka_q + r.cka_k) / 2;
   if (!full) return r;
-  r.has_mlp = a.mlp && b.mlp;
-  if (r.has_mlp) r.cka_mlp = (unbiased_cka_features(a.gate, b.gate) + unbiased_cka_features(a.up, b.up)) / 2;
+  r.has_mlp = a.mlp && b.mlp && a.gated == b.gated;
+  if (r.has_mlp)
+    r.cka_mlp = a.gated ? (unbiased_cka_features(a.gate, b.gate) + unbiased_cka_features(a.up, b.up)) / 2
+                        : unbiased_cka_features(a.up, b.up);
   if (la.q_out == lb.q_out && a.q.rows == b.raw_q.rows) r.raw_cosine = raw_cosine(a.q.v, b.raw_q.v);
-  if (r.has_mlp && la.ffn == lb.ffn && a.gate.rows == b.gate.rows) {
+  if (r.has_mlp && la.ffn == lb.ffn && a.up.rows == b.up.rows) {
     r.spearman_rho = neuron_match_rho(a.gate, a.up, b.gate, b.up);
-    r.log10_p = spearman_log_p(*r.spearman_rho, a.gate.rows) / kLn10;
+    r.log10_p = spearman_log_p(*r.spearman_rho, a.up.rows) / kLn10;
   }
   return r;
 }
@@ -279,17 +316,19 @@ Matrix dequantize_rows(const Int8Rows& r) {
 
 bool build_lineage_fp(const ModelArtifact& art, const TensorIndex& idx, const FpPlan& wanted, LineageFp* out,
                       Error* err) {
-  LlamaModel m;
-  if (!map_llama(art, idx, &m, err)) return false;
+  DecoderModel m;
+  if (!map_decoder(art, idx, &m, err)) return false;
   FpPlan plan = wanted.embed_rows ? wanted : default_fp_plan(m.hidden);
   if (m.hidden > kMaxFpHidden)
     return fail(err, art.root, std::nullopt,
                 "hidden size " + std::to_string(m.hidden) + " exceeds " + std::to_string(kMaxFpHidden));
   *out = LineageFp{};
+  out->arch = m.arch;
+  out->arch_declared = m.arch_declared;
   out->vocab = m.vocab;
   out->hidden = m.hidden;
   Matrix e;
-  if (!load_rows(art, *m.embed, spread(m.vocab, plan.embed_rows), &e, err)) return false;
+  if (!load_role_rows(art, m.embed, spread(m.vocab, plan.embed_rows), &e, err)) return false;
   out->embed = quantize_rows(e);
   out->layers.resize(m.layers.size());
   for (size_t l = 0; l < m.layers.size(); ++l)
@@ -299,18 +338,25 @@ bool build_lineage_fp(const ModelArtifact& art, const TensorIndex& idx, const Fp
 
 std::string serialize_lineage_fp(const LineageFp& fp) {
   std::string s(kMagic, sizeof kMagic);
-  put_u32(&s, kLineageFpVersion);
+  put_u32(&s, fp.version);
   put_u32(&s, static_cast<uint32_t>(fp.layers.size()));
   put_u64(&s, fp.vocab);
   put_u64(&s, fp.hidden);
+  if (fp.version >= 2) {
+    put_u32(&s, static_cast<uint32_t>(fp.arch.size()));
+    s += fp.arch;
+    put_u32(&s, fp.arch_declared ? 1 : 0);
+  }
   put_rows(&s, fp.embed);
   for (const FpLayer& l : fp.layers) {
     put_u64(&s, l.q_out);
     put_u64(&s, l.k_out);
     put_u64(&s, l.ffn);
+    if (fp.version >= 2) put_u64(&s, l.gated ? 1 : 0);
     put_rows(&s, l.q);
     put_rows(&s, l.k);
-    if (l.ffn) put_rows(&s, l.gate), put_rows(&s, l.up);
+    if (l.ffn && l.gated) put_rows(&s, l.gate);
+    if (l.ffn) put_rows(&s, l.up);
   }
   return s;
 }
@@ -324,25 +370,47 @@ bool parse_lineage_fp(std::string_view bytes, const std::string& where, LineageF
   Reader r{bytes, sizeof kMagic, where, err};
   uint32_t version = 0, layers = 0;
   if (!r.u32(&version, "version")) return false;
-  if (version != kLineageFpVersion)
-    return fail(err, where, 8, "fingerprint version " + std::to_string(version) + " is not supported (want " +
+  if (version < 1 || version > kLineageFpVersion)
+    return fail(err, where, 8, "fingerprint version " + std::to_string(version) + " is not supported (want 1.." +
                                    std::to_string(kLineageFpVersion) + ")");
   if (!r.u32(&layers, "layer count")) return false;
   if (layers < 1 || layers > kMaxFpLayers)
     return fail(err, where, 12, "layer count " + std::to_string(layers) + " is outside 1.." + std::to_string(kMaxFpLayers));
   LineageFp fp;
+  fp.version = version;  // v1: llama-style names, every MLP gated
   if (!get_count(r, "vocab", 4, kMaxFpOut, &fp.vocab) || !get_count(r, "hidden", 4, kMaxFpHidden, &fp.hidden) ||
-      !get_rows(r, "embedding", fp.vocab, fp.hidden, &fp.embed))
+      (version >= 2 && !get_arch(r, &fp)) || !get_rows(r, "embedding", fp.vocab, fp.hidden, &fp.embed))
     return false;
   fp.layers.resize(layers);
   for (size_t i = 0; i < layers; ++i)
-    if (!get_layer(r, i, fp.hidden, &fp.layers[i])) return false;
+    if (!get_layer(r, version, i, fp.hidden, &fp.layers[i])) return false;
   if (r.left() != 0) return r.bad(std::to_string(r.left()) + " trailing bytes after the last layer");
   *out = std::move(fp);
   return true;
 }
 
+bool is_lineage_fp_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char head[sizeof kMagic];
+  bool yes = std::fread(head, 1, sizeof head, f) == sizeof head && std::memcmp(head, kMagic, sizeof kMagic) == 0;
+  std::fclose(f);
+  return yes;
+}
+
+bool read_lineage_fp_file(const std::string& path, LineageFp* out, Error* err) {
+  auto f = MappedFile::open(path, err);
+  if (!f) return false;
+  std::string_view bytes(reinterpret_cast<const char*>(f->data()), f->size());
+  return parse_lineage_fp(bytes, path, out, err);
+}
+
 std::string fp_incompatibility(const LineageFp& a, const LineageFp& b) {
+  if (!archs_comparable(a.arch, a.arch_declared, b.arch, b.arch_declared))
+    return "architectures differ: " + arch_label(a.arch, a.arch_declared) + " vs " +
+           arch_label(b.arch, b.arch_declared);
   if (a.vocab != b.vocab)
     return "vocabulary sizes differ: " + std::to_string(a.vocab) + " vs " + std::to_string(b.vocab) + " tokens";
   if (a.hidden != b.hidden)
@@ -355,6 +423,10 @@ std::string fp_incompatibility(const LineageFp& a, const LineageFp& b) {
 
 bool compare_fingerprints(const LineageFp& a, const LineageFp& b, const std::string& name_a,
                           const std::string& name_b, LineageReport* out, Error* err) {
+  if (!archs_comparable(a.arch, a.arch_declared, b.arch, b.arch_declared))
+    return fail(err, "", std::nullopt,
+                "architectures differ: " + name_a + " is " + arch_label(a.arch, a.arch_declared) + ", " + name_b +
+                    " is " + arch_label(b.arch, b.arch_declared));
   if (a.vocab != b.vocab)
     return fail(err, "", std::nullopt,
                 "vocabulary sizes differ: " + name_a + " has " + std::to_string(a.vocab) + " tokens, " + name_b +
@@ -365,6 +437,8 @@ bool compare_fingerprints(const LineageFp& a, const LineageFp& b, const std::str
                     std::to_string(b.hidden));
   if (std::string why = fp_incompatibility(a, b); !why.empty()) return fail(err, "", std::nullopt, why);
   *out = LineageReport{};
+  out->arch_a = arch_label(a.arch, a.arch_declared);
+  out->arch_b = arch_label(b.arch, b.arch_declared);
   out->vocab = a.vocab;
   out->hidden = a.hidden;
   out->layers_a = a.layers.size();

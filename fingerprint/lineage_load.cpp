@@ -1,6 +1,7 @@
 // This file implements tensor loading for lineage: canonical bytes to float32
 // (plain floats, F8 and the ggml Q8_0/Q4_0 blocks, written from the block
-// definitions) and the llama role mapping for Hugging Face and GGUF names.
+// definitions), a role's matrix (fused slices, Conv1D transposes) and the
+// llama.cpp Q/K row order.
 #include "fingerprint/lineage_load.h"
 
 #include <cmath>
@@ -47,79 +48,6 @@ void dequant_q4_0(const uint8_t* p, uint64_t blocks, float* out) {
       out[i + 16] = d * static_cast<float>((p[2 + i] >> 4) - 8);
     }
   }
-}
-
-// "model.layers.12.self_attn.q_proj.weight" -> (12, "self_attn.q_proj.weight").
-bool split_layer(const std::string& name, const std::string& prefix, uint64_t* layer, std::string* rest) {
-  if (name.compare(0, prefix.size(), prefix) != 0) return false;
-  size_t i = prefix.size(), start = i;
-  uint64_t n = 0;
-  while (i < name.size() && name[i] >= '0' && name[i] <= '9' && i - start < 6) n = n * 10 + (name[i++] - '0');
-  if (i == start || i >= name.size() || name[i] != '.') return false;
-  *layer = n;
-  *rest = name.substr(i + 1);
-  return true;
-}
-
-const TensorInfo** role_slot(LlamaLayer& l, const std::string& rest, bool gguf) {
-  static const char* const kHf[] = {"self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight",
-                                    "self_attn.o_proj.weight", "mlp.gate_proj.weight",    "mlp.up_proj.weight",
-                                    "mlp.down_proj.weight"};
-  static const char* const kGguf[] = {"attn_q.weight",   "attn_k.weight",  "attn_v.weight",  "attn_output.weight",
-                                      "ffn_gate.weight", "ffn_up.weight", "ffn_down.weight"};
-  const TensorInfo** slots[] = {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down};
-  for (int i = 0; i < 7; ++i)
-    if (rest == (gguf ? kGguf[i] : kHf[i])) return slots[i];
-  return nullptr;
-}
-
-const nlohmann::json* gguf_kv(const ModelArtifact& art, const std::string& key) {
-  auto g = art.metadata.find("gguf");
-  if (g == art.metadata.end() || !g->contains("kv")) return nullptr;
-  const nlohmann::json& kv = (*g)["kv"];
-  auto it = kv.find(key);
-  if (it == kv.end()) return nullptr;
-  if (it->is_object() && it->contains("value")) return &(*it)["value"];
-  return &*it;
-}
-
-bool gguf_count(const ModelArtifact& art, const std::string& key, uint64_t* out) {
-  const nlohmann::json* v = gguf_kv(art, key);
-  if (!v || !v->is_number_integer() || v->get<int64_t>() <= 0 || v->get<int64_t>() > 65536) return false;
-  *out = static_cast<uint64_t>(v->get<int64_t>());
-  return true;
-}
-
-bool check_gguf_arch(const ModelArtifact& art, LlamaModel* m, Error* err) {
-  const nlohmann::json* arch = gguf_kv(art, "general.architecture");
-  if (arch && arch->is_string() && arch->get<std::string>() != "llama")
-    return fail(err, art.root, std::nullopt,
-                "unsupported architecture '" + escape_bytes(arch->get<std::string>(), true, 64) +
-                    "' (this version compares llama models)");
-  if (!gguf_count(art, "llama.attention.head_count", &m->n_head))
-    return fail(err, art.root, std::nullopt,
-                "missing or invalid metadata llama.attention.head_count (needed to undo llama.cpp's q/k row order)");
-  if (!gguf_count(art, "llama.attention.head_count_kv", &m->n_head_kv)) m->n_head_kv = m->n_head;
-  return true;
-}
-
-bool collect_layers(const ModelArtifact& art, const TensorIndex& idx, bool gguf, LlamaModel* m, Error* err) {
-  const std::string prefix = gguf ? "blk." : "model.layers.";
-  for (const TensorInfo& t : idx.tensors) {
-    uint64_t layer = 0;
-    std::string rest;
-    if (!split_layer(t.name, prefix, &layer, &rest)) continue;
-    if (layer >= kMaxLayers)
-      return fail(err, art.root, std::nullopt,
-                  "layer index " + std::to_string(layer) + " exceeds " + std::to_string(kMaxLayers));
-    if (m->layers.size() <= layer) m->layers.resize(layer + 1);
-    if (const TensorInfo** slot = role_slot(m->layers[layer], rest, gguf)) *slot = &t;
-  }
-  if (m->layers.empty()) return fail(err, art.root, std::nullopt, "no decoder layers (" + prefix + "N.*)");
-  for (size_t i = 0; i < m->layers.size(); ++i)
-    if (!m->layers[i].q || !m->layers[i].k)
-      return fail(err, art.root, std::nullopt, "layer " + std::to_string(i) + " has no attention q/k projection");
-  return true;
 }
 
 }  // namespace
@@ -275,38 +203,67 @@ void permute_qk_rows(Matrix* m, uint64_t heads) {
   m->v.swap(out);
 }
 
-bool load_qk(const ModelArtifact& art, const LlamaModel& m, const TensorInfo& t, uint64_t heads, Matrix* out,
-             Error* err) {
-  if (!load_matrix(art, t, out, err)) return false;
-  if (m.scheme != "gguf") return true;
-  if (out->rows % (2 * heads) != 0)
-    return fail(err, art.root, std::nullopt,
-                "tensor '" + t.name + "' has " + std::to_string(out->rows) + " rows, not a multiple of 2 x " +
-                    std::to_string(heads) + " heads");
-  unpermute_qk_rows(out, heads);
+std::string role_name(const RoleMatrix& r) {
+  std::string n = r.t->name;
+  uint64_t total = r.t->shape.size() == 2 ? r.t->shape[r.transposed ? 1 : 0] : 0;
+  if (r.row0 != 0 || r.rows != total)
+    n += " rows " + std::to_string(r.row0) + ".." + std::to_string(r.row0 + r.rows - 1);
+  return r.transposed ? n + " (transposed)" : n;
+}
+
+namespace {
+
+// Rows [row0, row0 + rows) of the full stored matrix, transposed first when asked.
+Matrix slice_of(const Matrix& full, const RoleMatrix& r) {
+  Matrix out{r.rows, r.cols, std::vector<float>(r.rows * r.cols)};
+  for (size_t i = 0; i < r.rows; ++i)
+    for (size_t c = 0; c < r.cols; ++c)
+      out.v[i * r.cols + c] = r.transposed ? full.at(c, r.row0 + i) : full.at(r.row0 + i, c);
+  return out;
+}
+
+}  // namespace
+
+bool load_role(const ModelArtifact& art, const RoleMatrix& r, Matrix* out, Error* err) {
+  Matrix full;
+  if (!load_matrix(art, *r.t, &full, err)) return false;
+  if (!r.transposed && r.row0 == 0 && r.rows == full.rows) {
+    *out = std::move(full);
+    return true;
+  }
+  *out = slice_of(full, r);
   return true;
 }
 
-bool map_llama(const ModelArtifact& art, const TensorIndex& idx, LlamaModel* m, Error* err) {
-  bool hf = false, gguf = false;
-  for (const TensorInfo& t : idx.tensors) {
-    if (t.name == "model.embed_tokens.weight" || t.name.rfind("model.layers.", 0) == 0) hf = true;
-    if (t.name == "token_embd.weight" || t.name.rfind("blk.", 0) == 0) gguf = true;
+bool load_role_rows(const ModelArtifact& art, const RoleMatrix& r, const std::vector<uint64_t>& ids, Matrix* out,
+                    Error* err) {
+  for (uint64_t id : ids)
+    if (id >= r.rows)
+      return fail(err, art.root, std::nullopt,
+                  "tensor '" + role_name(r) + "' has " + std::to_string(r.rows) + " rows, row " + std::to_string(id) +
+                      " wanted");
+  if (!r.transposed) {
+    std::vector<uint64_t> stored(ids);
+    for (uint64_t& id : stored) id += r.row0;
+    return load_rows(art, *r.t, stored, out, err);
   }
-  if (hf == gguf)
+  Matrix role;
+  if (!load_role(art, r, &role, err)) return false;
+  *out = Matrix{ids.size(), r.cols, std::vector<float>(ids.size() * r.cols)};
+  for (size_t i = 0; i < ids.size(); ++i) std::copy_n(&role.v[ids[i] * r.cols], r.cols, &out->v[i * r.cols]);
+  return true;
+}
+
+bool load_qk(const ModelArtifact& art, const RoleMatrix& r, bool interleaved, uint64_t heads, Matrix* out,
+             Error* err) {
+  if (!load_role(art, r, out, err)) return false;
+  if (!interleaved) return true;
+  if (heads == 0 || out->rows % (2 * heads) != 0)
     return fail(err, art.root, std::nullopt,
-                "unsupported architecture: no llama-style tensor names (model.layers.N.* or blk.N.*)");
-  m->scheme = gguf ? "gguf" : "hf";
-  if (gguf && !check_gguf_arch(art, m, err)) return false;
-  const std::string embed_name = gguf ? "token_embd.weight" : "model.embed_tokens.weight";
-  for (const TensorInfo& t : idx.tensors)
-    if (t.name == embed_name) m->embed = &t;
-  if (!m->embed) return fail(err, art.root, std::nullopt, "missing token embedding '" + embed_name + "'");
-  if (m->embed->shape.size() != 2 || m->embed->shape[0] < 4 || m->embed->shape[1] < 4)
-    return fail(err, art.root, std::nullopt, "token embedding '" + embed_name + "' is not a [vocab, hidden] matrix");
-  m->vocab = m->embed->shape[0];
-  m->hidden = m->embed->shape[1];
-  return collect_layers(art, idx, gguf, m, err);
+                "tensor '" + role_name(r) + "' has " + std::to_string(out->rows) + " rows, not a multiple of 2 x " +
+                    std::to_string(heads) + " heads");
+  unpermute_qk_rows(out, heads);
+  return true;
 }
 
 }  // namespace pedigree

@@ -1,7 +1,7 @@
 // This file implements what lineage comparison needs from a model file:
 // converting a tensor's canonical bytes to float32 (F64/F32/F16/BF16/F8 and
-// the GGUF Q8_0/Q4_0 blocks) and mapping llama-style tensor names (Hugging
-// Face and llama.cpp schemes) to roles, undoing llama.cpp's Q/K row order.
+// the GGUF Q8_0/Q4_0 blocks), reading a role's matrix (a slice of a fused
+// tensor, or a transposed Conv1D weight) and undoing llama.cpp's Q/K row order.
 #pragma once
 
 #include <cstdint>
@@ -34,36 +34,32 @@ bool load_matrix(const ModelArtifact& art, const TensorInfo& t, Matrix* out, Err
 bool load_rows(const ModelArtifact& art, const TensorInfo& t, const std::vector<uint64_t>& ids, Matrix* out,
                Error* err);
 
-/// The tensors of one llama decoder layer (nullptr when absent).
-struct LlamaLayer {
-  const TensorInfo* q = nullptr;
-  const TensorInfo* k = nullptr;
-  const TensorInfo* v = nullptr;
-  const TensorInfo* o = nullptr;
-  const TensorInfo* gate = nullptr;
-  const TensorInfo* up = nullptr;
-  const TensorInfo* down = nullptr;
+/// The matrix one lineage role reads: rows [row0, row0 + rows) of a stored
+/// rank-2 tensor, or of its transpose when `transposed` (Hugging Face GPT-2
+/// Conv1D weights are stored [in, out]). Fused tensors (GPT-2 and Phi-3 QKV,
+/// Phi-3 gate_up) give one slice per role.
+struct RoleMatrix {
+  const TensorInfo* t = nullptr;
+  uint64_t row0 = 0, rows = 0, cols = 0;
+  bool transposed = false;
+  explicit operator bool() const { return t != nullptr; }
 };
 
-/// A llama-style model's tensors by role.
-struct LlamaModel {
-  std::string scheme;                 ///< "hf" or "gguf"
-  const TensorInfo* embed = nullptr;  ///< [vocab, hidden]
-  std::vector<LlamaLayer> layers;
-  uint64_t vocab = 0;
-  uint64_t hidden = 0;
-  uint64_t n_head = 0;     ///< GGUF only: llama.attention.head_count
-  uint64_t n_head_kv = 0;  ///< GGUF only: llama.attention.head_count_kv (defaults to n_head)
-};
+/// The role's name in errors: "name", "name rows 32..47" for a slice, with
+/// " (transposed)" for a Conv1D weight.
+std::string role_name(const RoleMatrix& r);
 
-/// Maps `idx` to roles. Fails with the reason (the model's path in err.path)
-/// for unsupported architectures, missing or malformed embeddings and
-/// layers without Q/K.
-bool map_llama(const ModelArtifact& art, const TensorIndex& idx, LlamaModel* out, Error* err);
+/// Loads the role's rows x cols matrix. Fails on non-finite values.
+bool load_role(const ModelArtifact& art, const RoleMatrix& r, Matrix* out, Error* err);
 
-/// Loads Q or K of a layer in Hugging Face row order (undoing llama.cpp's
-/// interleaved rope permutation for GGUF, with `heads` heads).
-bool load_qk(const ModelArtifact& art, const LlamaModel& m, const TensorInfo& t, uint64_t heads, Matrix* out,
+/// Loads rows `ids` (each < r.rows) of the role as an ids.size() x cols matrix;
+/// untransposed raw layouts read only those rows.
+bool load_role_rows(const ModelArtifact& art, const RoleMatrix& r, const std::vector<uint64_t>& ids, Matrix* out,
+                    Error* err);
+
+/// Loads Q or K in Hugging Face row order (undoing llama.cpp's interleaved
+/// rope permutation, with `heads` heads, when `interleaved`).
+bool load_qk(const ModelArtifact& art, const RoleMatrix& r, bool interleaved, uint64_t heads, Matrix* out,
              Error* err);
 
 /// Undoes llama.cpp's Q/K row permutation in place (rows % (2*heads) == 0).

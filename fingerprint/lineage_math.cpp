@@ -285,18 +285,17 @@ double match_columns(const Matrix& a, const Matrix& b, std::vector<size_t>* perm
 }
 
 double neuron_match_rho(const Matrix& gate_a, const Matrix& up_a, const Matrix& gate_b, const Matrix& up_b) {
-  size_t n = gate_a.rows, d = gate_a.cols;
+  size_t n = up_a.rows, d = up_a.cols;
+  bool gated = gate_a.rows > 0;
   std::vector<float> ga = row_normalized(gate_a), gb = row_normalized(gate_b);
   std::vector<float> ua = row_normalized(up_a), ub = row_normalized(up_b);
   std::vector<double> cost(n * n);
   tbb::parallel_for(size_t{0}, n, [&](size_t i) {
     for (size_t j = 0; j < n; ++j) {
       double g = 0, u = 0;
-      for (size_t c = 0; c < d; ++c) {
-        g += static_cast<double>(ga[i * d + c]) * gb[j * d + c];
-        u += static_cast<double>(ua[i * d + c]) * ub[j * d + c];
-      }
-      cost[i * n + j] = -(g + std::fabs(u));
+      for (size_t c = 0; gated && c < d; ++c) g += static_cast<double>(ga[i * d + c]) * gb[j * d + c];
+      for (size_t c = 0; c < d; ++c) u += static_cast<double>(ua[i * d + c]) * ub[j * d + c];
+      cost[i * n + j] = gated ? -(g + std::fabs(u)) : -u;
     }
   });
   return spearman_rho_identity(solve_assignment(cost, n, n));

@@ -67,6 +67,8 @@ double match_columns(const Matrix& a, const Matrix& b, std::vector<size_t>* perm
 /// Zhu et al.: matches the rows (neurons) of A's gate/up to B's by the
 /// assignment maximizing cos(gate) + |cos(up)| and returns Spearman's rho of
 /// that matching against the identity. All four are n x d, B already aligned.
+/// For an ungated MLP (GPT-2) the gates are empty (0 rows) and the matching
+/// maximizes cos(up) (signed: GELU is not odd).
 double neuron_match_rho(const Matrix& gate_a, const Matrix& up_a, const Matrix& gate_b, const Matrix& up_b);
 
 }  // namespace pedigree

@@ -335,6 +335,28 @@ int rank(const RegistryMatch& m) {
   return m.relation == "compared" ? 2 : 3;
 }
 
+// Every registered model against `fp`; identities only when the roots are given.
+bool match_entries(const LineageFp& fp, const std::string& path, const std::string* named, const std::string* content,
+                   Registry& reg, std::vector<RegistryMatch>* out, Error* err) {
+  std::vector<RegistryEntry> all;
+  if (!reg.entries(&all, err)) return false;
+  out->clear();
+  for (const RegistryEntry& e : all) {
+    RegistryMatch m;
+    m.model = e.model;
+    if (named && e.model.named_root == *named) m.relation = "identity";
+    else if (content && e.model.content_root == *content) m.relation = "identity-renamed";
+    else compare_entry(e, fp, path, &m);
+    out->push_back(std::move(m));
+  }
+  std::stable_sort(out->begin(), out->end(), [](const RegistryMatch& x, const RegistryMatch& y) {
+    if (rank(x) != rank(y)) return rank(x) < rank(y);
+    if (rank(x) == 2 && x.report.primary != y.report.primary) return x.report.primary > y.report.primary;
+    return false;
+  });
+  return true;
+}
+
 }  // namespace
 
 bool match_registry(const std::string& path, Registry& reg, std::vector<RegistryMatch>* out, Error* err,
@@ -348,23 +370,12 @@ bool match_registry(const std::string& path, Registry& reg, std::vector<Registry
   if (!compute_tensor_fingerprint(art, idx, &tf, err, jobs)) return false;
   std::string named = to_hex(tf.named_root.data(), tf.named_root.size());
   std::string content = to_hex(tf.content_root.data(), tf.content_root.size());
-  std::vector<RegistryEntry> all;
-  if (!reg.entries(&all, err)) return false;
-  out->clear();
-  for (const RegistryEntry& e : all) {
-    RegistryMatch m;
-    m.model = e.model;
-    if (e.model.named_root == named) m.relation = "identity";
-    else if (e.model.content_root == content) m.relation = "identity-renamed";
-    else compare_entry(e, fp, path, &m);
-    out->push_back(std::move(m));
-  }
-  std::stable_sort(out->begin(), out->end(), [](const RegistryMatch& x, const RegistryMatch& y) {
-    if (rank(x) != rank(y)) return rank(x) < rank(y);
-    if (rank(x) == 2 && x.report.primary != y.report.primary) return x.report.primary > y.report.primary;
-    return false;
-  });
-  return true;
+  return match_entries(fp, path, &named, &content, reg, out, err);
+}
+
+bool match_registry_fp(const LineageFp& fp, const std::string& name, Registry& reg, std::vector<RegistryMatch>* out,
+                       Error* err) {
+  return match_entries(fp, name, nullptr, nullptr, reg, out, err);
 }
 
 }  // namespace pedigree

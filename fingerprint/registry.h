@@ -12,6 +12,7 @@
 
 #include "fingerprint/error.h"
 #include "fingerprint/lineage.h"
+#include "fingerprint/lineage_fp.h"
 
 struct sqlite3;
 
@@ -97,5 +98,10 @@ struct RegistryMatch {
 /// (highest first), then not comparable by name.
 bool match_registry(const std::string& path, Registry& reg, std::vector<RegistryMatch>* out, Error* err,
                     unsigned jobs = 0);
+
+/// match_registry for a stored lineage fingerprint `fp` (labelled `name`):
+/// without the tensors there are no identity checks, every model is compared.
+bool match_registry_fp(const LineageFp& fp, const std::string& name, Registry& reg, std::vector<RegistryMatch>* out,
+                       Error* err);
 
 }  // namespace pedigree

@@ -11,5 +11,6 @@ export PYTHONPATH=/root/.cache/pedigree/llama.cpp-3.22.1/gguf-py
 $PY "$HERE/tinyllama.py"          # trains, writes tinyllama/tinyllama.pt + make/train_log.json
 $PY "$HERE/export_tinyllama.py"   # hf, sharded, onnx, onnx-external, gguf (+ read-back checks)
 $PY "$HERE/make_extras.py"        # numpy, pickle/legacy.pt, malicious/
+$PY "$HERE/make_lineage_archs.py" # lineage-archs/: mistral, qwen2, gemma, gpt2, phi3
 $PY "$HERE/make_expected.py"      # make/expected.json
 (cd "$HERE/.." && find . -type f ! -path './make/*' ! -name .gitignore ! -path ./README.md | sort | xargs sha256sum)

@@ -3,6 +3,9 @@
 // compare" messages with exit code 2.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/support/llama_fixtures.h"
@@ -73,11 +76,99 @@ TEST(LineageCli, CannotCompareExitsTwo) {
   r = run_pedigree({"lineage", npy, gguf()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "pedigree: error: cannot compare: " + npy +
-                       ": unsupported architecture: no llama-style tensor names (model.layers.N.* or blk.N.*)\n");
+                       ": unsupported architecture: no decoder tensor names (model.layers.N.*, h.N.* or blk.N.*)\n");
 
   r = run_pedigree({"lineage", hf()});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_NE(r.err.find("B is required"), std::string::npos) << r.err;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string lineage_sample(const std::string& n) { return test::samples_dir() + "/lineage/" + n + ".safetensors"; }
+
+// The JSON report without the two input names.
+nlohmann::json scores(const std::vector<std::string>& args, int want_exit) {
+  auto r = run_pedigree(args);
+  EXPECT_EQ(r.exit_code, want_exit) << r.err;
+  EXPECT_EQ(r.err, "");
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  j.erase("a");
+  j.erase("b");
+  return j;
+}
+
+TEST(LineageCli, FingerprintFilesScoreExactlyLikeModels) {
+  test::TempDir dir;
+  std::string base_fp = (dir.path() / "base.bin").string(), inst_fp = (dir.path() / "instruct").string();
+  auto r = run_pedigree({"lineage", lineage_sample("base"), "--save-fingerprint", base_fp});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "wrote the lineage fingerprint of " + lineage_sample("base") +
+                       " (llama from tensor names, 3 layers, 122477 bytes) to " + base_fp + "\n");
+  ASSERT_EQ(run_pedigree({"lineage", lineage_sample("instruct"), "--save-fingerprint", inst_fp}).exit_code, 0);
+  for (const char* b : {"instruct", "permuted", "independent"}) {
+    std::string model_b = lineage_sample(b);
+    int want = std::string(b) == "independent" ? 0 : 1;
+    nlohmann::json mm = scores({"lineage", "--json", "-j", "1", lineage_sample("base"), model_b}, want);
+    EXPECT_EQ(scores({"lineage", "--json", "-j", "1", base_fp, model_b}, want), mm) << b;
+    EXPECT_EQ(scores({"lineage", "--json", "-j", "1", model_b, base_fp}, want)["arch_b"], "llama (from tensor names)");
+    if (std::string(b) == "instruct") {
+      EXPECT_EQ(scores({"lineage", "--json", "-j", "1", base_fp, inst_fp}, 1), mm);
+    }
+  }
+}
+
+TEST(LineageCli, FingerprintFileErrors) {
+  test::TempDir dir;
+  std::string fp = (dir.path() / "a.fp").string();
+  ASSERT_EQ(run_pedigree({"lineage", hf(), "--save-fingerprint", fp}).exit_code, 0);
+  std::string bytes = read_file(fp);
+  std::string cut = (dir.path() / "cut.fp").string();
+  write_file(cut, bytes.substr(0, 100));
+  auto r = run_pedigree({"lineage", cut, hf()});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "pedigree: error: " + cut + ": offset 0x3d: embedding data (260 rows) needs 17680 bytes, 39 left\n");
+  std::string bad = bytes;
+  bad[53] = 1;  // the embedding's column count (u64 at offset 53): 64 becomes 1
+  std::string cols = (dir.path() / "cols.fp").string();
+  write_file(cols, bad);
+  r = run_pedigree({"lineage", hf(), cols});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "pedigree: error: " + cols + ": offset 0x35: embedding columns 1 is outside 64..64\n");
+  r = run_pedigree({"lineage", fp, hf(), "--exact"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "pedigree: error: lineage --exact needs the model's weights: " + fp +
+                       " is a stored lineage fingerprint\n");
+  r = run_pedigree({"lineage", hf(), gguf(), "--save-fingerprint", fp});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "pedigree: error: lineage --save-fingerprint: give one model and no B, --registry or --exact\n");
+  std::string gpt2 = test::samples_dir() + "/lineage-archs/gpt2/hf";
+  r = run_pedigree({"lineage", fp, gpt2});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "pedigree: error: cannot compare: architectures differ: " + fp + " is llama, " + gpt2 + " is gpt2\n");
+}
+
+TEST(LineageCli, OtherArchitectures) {
+  std::string dir = test::samples_dir() + "/lineage-archs/";
+  for (const char* arch : {"mistral", "qwen2", "gemma", "gpt2", "phi3"}) {
+    std::string base = dir + arch + "/hf";
+    EXPECT_EQ(run_pedigree({"lineage", base, dir + arch + "/base.gguf"}).exit_code, 1) << arch;
+    EXPECT_EQ(run_pedigree({"lineage", base, dir + arch + "/permuted.safetensors"}).exit_code, 1) << arch;
+    auto r = run_pedigree({"lineage", base, dir + arch + "/independent.gguf"});
+    EXPECT_EQ(r.exit_code, 0) << arch << r.err;
+    EXPECT_NE(r.out.find("verdict: independent"), std::string::npos) << r.out;
+  }
+  auto r = run_pedigree({"lineage", dir + "phi3/base.gguf", dir + "qwen2/hf"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "pedigree: error: cannot compare: architectures differ: " + dir + "phi3/base.gguf is phi3, " + dir +
+                       "qwen2/hf is qwen2\n");
 }
 
 }  // namespace

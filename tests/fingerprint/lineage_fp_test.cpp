@@ -57,10 +57,10 @@ TEST(LineageFp, DefaultPlanFitsBudgetAt7BShape) {
     return Int8Rows{n, 4096, std::vector<float>(n, 1.0f), std::vector<int8_t>(n * 4096, 1)};
   };
   fp.embed = rows(p.embed_rows);
-  fp.layers.assign(32, FpLayer{4096, 4096, 11008, rows(11), rows(11), rows(11), rows(11)});
+  fp.layers.assign(32, FpLayer{4096, 4096, 11008, true, rows(11), rows(11), rows(11), rows(11)});
   std::string bytes = serialize_lineage_fp(fp);
   EXPECT_LE(bytes.size(), kLineageFpBudget);
-  EXPECT_EQ(bytes.size(), 6821164u);  // 6.5 MiB
+  EXPECT_EQ(bytes.size(), 6821433u);  // 6.5 MiB
   LineageFp back;
   Error err;
   ASSERT_TRUE(parse_lineage_fp(bytes, "fp", &back, &err)) << err.str();
@@ -98,18 +98,77 @@ TEST(LineageFp, ParserErrors) {
   Error err;
   EXPECT_FALSE(parse_lineage_fp("NOTAFPxxxxxxxxxx", "x.fp", &out, &err));
   EXPECT_EQ(err.str(), "x.fp: offset 0x0: not a lineage fingerprint (bad magic)");
-  std::string v2 = bytes;
-  v2[8] = 2;
-  EXPECT_FALSE(parse_lineage_fp(v2, "x.fp", &out, &err));
-  EXPECT_EQ(err.str(), "x.fp: offset 0x8: fingerprint version 2 is not supported (want 1)");
+  std::string v3 = bytes;
+  v3[8] = 3;
+  EXPECT_FALSE(parse_lineage_fp(v3, "x.fp", &out, &err));
+  EXPECT_EQ(err.str(), "x.fp: offset 0x8: fingerprint version 3 is not supported (want 1..2)");
   EXPECT_FALSE(parse_lineage_fp(bytes.substr(0, 100), "x.fp", &out, &err));
-  EXPECT_EQ(err.str(), "x.fp: offset 0x30: embedding data (260 rows) needs 17680 bytes, 52 left");
+  EXPECT_EQ(err.str(), "x.fp: offset 0x3d: embedding data (260 rows) needs 17680 bytes, 39 left");
+  // v2 architecture record at offset 32: u32 length, the name, u32 flags.
+  std::string bad = bytes;
+  bad[32] = 0;
+  EXPECT_FALSE(parse_lineage_fp(bad, "x.fp", &out, &err));
+  EXPECT_EQ(err.str(), "x.fp: offset 0x20: architecture length 0 is outside 1..32");
+  bad = bytes;
+  bad[40] = 'A';
+  EXPECT_FALSE(parse_lineage_fp(bad, "x.fp", &out, &err));
+  EXPECT_EQ(err.str(), "x.fp: offset 0x24: architecture 'llamA' has a byte outside [a-z0-9._-]");
+  bad = bytes;
+  bad[41] = 2;
+  EXPECT_FALSE(parse_lineage_fp(bad, "x.fp", &out, &err));
+  EXPECT_EQ(err.str(), "x.fp: offset 0x29: architecture flags 2 is not 0 or 1");
   EXPECT_FALSE(parse_lineage_fp(bytes + "z", "x.fp", &out, &err));
   EXPECT_EQ(err.str(), "x.fp: offset " + hex_offset(bytes.size()) + ": 1 trailing bytes after the last layer");
   std::string huge = bytes;
-  huge[33] = 0x7f;  // embedding rows (u64 at offset 32): 260 = 0x104 becomes 0x7f04
+  huge[46] = 0x7f;  // embedding rows (u64 at offset 45): 260 = 0x104 becomes 0x7f04
   EXPECT_FALSE(parse_lineage_fp(huge, "x.fp", &out, &err));
-  EXPECT_EQ(err.str(), "x.fp: offset 0x20: embedding rows 32516 is outside 1..260");
+  EXPECT_EQ(err.str(), "x.fp: offset 0x2d: embedding rows 32516 is outside 1..260");
+}
+
+TEST(LineageFp, ReadsVersion1) {
+  // Version 1 (before architectures): no architecture record, every MLP gated;
+  // read as llama inferred from tensor names and written back unchanged.
+  LineageFp fp = fp_of(hf());
+  fp.version = 1;
+  std::string v1 = serialize_lineage_fp(fp);
+  EXPECT_EQ(v1.size(), serialize_lineage_fp(fp_of(hf())).size() - 13 - 8 * fp.layers.size());
+  LineageFp back;
+  Error err;
+  ASSERT_TRUE(parse_lineage_fp(v1, "v1.fp", &back, &err)) << err.str();
+  EXPECT_EQ(back.version, 1u);
+  EXPECT_EQ(back.arch, "llama");
+  EXPECT_FALSE(back.arch_declared);
+  EXPECT_TRUE(back.layers[0].gated);
+  EXPECT_EQ(serialize_lineage_fp(back), v1);
+  LineageReport r;
+  ASSERT_TRUE(compare_fingerprints(back, fp_of(hf()), "v1", "v2", &r, &err)) << err.str();
+  EXPECT_GT(r.primary, 0.999);
+}
+
+TEST(LineageFp, ArchitectureAndUngatedMlp) {
+  std::string dir = test::samples_dir() + "/lineage-archs/";
+  LineageFp gpt = fp_of(dir + "gpt2/hf");
+  EXPECT_EQ(gpt.arch, "gpt2");
+  EXPECT_TRUE(gpt.arch_declared);
+  EXPECT_FALSE(gpt.layers[0].gated);
+  EXPECT_EQ(gpt.layers[0].ffn, 64u);
+  LineageFp back;
+  Error err;
+  ASSERT_TRUE(parse_lineage_fp(serialize_lineage_fp(gpt), "g.fp", &back, &err)) << err.str();
+  EXPECT_EQ(serialize_lineage_fp(back), serialize_lineage_fp(gpt));
+  LineageFp mis = fp_of(dir + "mistral/base.gguf");
+  EXPECT_EQ(fp_incompatibility(gpt, mis), "architectures differ: gpt2 vs llama");
+  LineageReport r;
+  EXPECT_FALSE(compare_fingerprints(gpt, mis, "A", "B", &r, &err));
+  EXPECT_EQ(err.str(), "architectures differ: A is gpt2, B is llama");
+  for (const char* arch : {"mistral", "qwen2", "gemma", "gpt2", "phi3"}) {
+    for (const char* other : {"base.gguf", "permuted.safetensors", "independent.gguf"}) {
+      std::string a = dir + arch + "/hf", b = dir + arch + "/" + other;
+      LineageReport exact = full(a, b), fp = via_fp(a, b);
+      EXPECT_EQ(fp.verdict, exact.verdict) << arch << " " << other;
+      EXPECT_NEAR(fp.primary, exact.primary, 0.02) << arch << " " << other;  // measured at most 0.011 (int8)
+    }
+  }
 }
 
 struct Fixture {

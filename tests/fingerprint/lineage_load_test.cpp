@@ -1,6 +1,6 @@
 // This file implements the tests of lineage tensor loading: float conversion
-// and GGUF Q8_0/Q4_0 dequantization against hand-built blocks, llama.cpp's
-// Q/K row permutation, and the role mapping with its exact error messages.
+// and GGUF Q8_0/Q4_0 dequantization against hand-built blocks and llama.cpp's
+// Q/K row permutation (the role mapping is tested in lineage_arch_test.cpp).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -103,76 +103,6 @@ TEST(LineageLoad, QkRowPermutationMatchesLlamaCpp) {
   EXPECT_EQ(two.v, (std::vector<float>{0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15}));
   unpermute_qk_rows(&two, 2);
   EXPECT_EQ(two.v, orig.v);
-}
-
-TensorInfo named(const std::string& name, std::vector<uint64_t> shape) {
-  TensorInfo t;
-  t.name = name;
-  t.shape = std::move(shape);
-  return t;
-}
-
-TEST(LineageLoad, MapsHfAndGgufNames) {
-  ModelArtifact hf;
-  hf.root = "hf";
-  TensorIndex ih;
-  ih.tensors = {named("model.embed_tokens.weight", {10, 8}), named("model.layers.0.self_attn.q_proj.weight", {8, 8}),
-                named("model.layers.0.self_attn.k_proj.weight", {8, 8}), named("model.layers.0.mlp.up_proj.weight", {4, 8})};
-  LlamaModel m;
-  Error err;
-  ASSERT_TRUE(map_llama(hf, ih, &m, &err)) << err.str();
-  EXPECT_EQ(m.scheme, "hf");
-  EXPECT_EQ(m.vocab, 10u);
-  EXPECT_EQ(m.hidden, 8u);
-  ASSERT_EQ(m.layers.size(), 1u);
-  EXPECT_EQ(m.layers[0].up, &ih.tensors[3]);
-  EXPECT_EQ(m.layers[0].gate, nullptr);
-
-  ModelArtifact gg;
-  gg.root = "m.gguf";
-  gg.metadata["gguf"]["kv"] = {{"general.architecture", "llama"}, {"llama.attention.head_count", 4},
-                               {"llama.attention.head_count_kv", 2}};
-  TensorIndex ig;
-  ig.tensors = {named("token_embd.weight", {10, 8}), named("blk.0.attn_q.weight", {8, 8}),
-                named("blk.0.attn_k.weight", {4, 8}), named("blk.1.attn_q.weight", {8, 8}),
-                named("blk.1.attn_k.weight", {4, 8})};
-  LlamaModel g;
-  ASSERT_TRUE(map_llama(gg, ig, &g, &err)) << err.str();
-  EXPECT_EQ(g.scheme, "gguf");
-  EXPECT_EQ(g.n_head, 4u);
-  EXPECT_EQ(g.n_head_kv, 2u);
-  EXPECT_EQ(g.layers.size(), 2u);
-}
-
-std::string map_error(const ModelArtifact& art, const TensorIndex& idx) {
-  LlamaModel m;
-  Error err;
-  EXPECT_FALSE(map_llama(art, idx, &m, &err));
-  return err.str();
-}
-
-TEST(LineageLoad, MappingErrors) {
-  ModelArtifact a;
-  a.root = "m";
-  TensorIndex idx;
-  idx.tensors = {named("weight", {4, 4})};
-  EXPECT_EQ(map_error(a, idx), "m: unsupported architecture: no llama-style tensor names (model.layers.N.* or blk.N.*)");
-  idx.tensors = {named("model.layers.0.self_attn.q_proj.weight", {8, 8})};
-  EXPECT_EQ(map_error(a, idx), "m: missing token embedding 'model.embed_tokens.weight'");
-  idx.tensors = {named("model.embed_tokens.weight", {10, 8}), named("model.layers.0.self_attn.q_proj.weight", {8, 8})};
-  EXPECT_EQ(map_error(a, idx), "m: layer 0 has no attention q/k projection");
-  idx.tensors = {named("model.embed_tokens.weight", {10})};
-  EXPECT_EQ(map_error(a, idx), "m: token embedding 'model.embed_tokens.weight' is not a [vocab, hidden] matrix");
-  idx.tensors = {named("model.embed_tokens.weight", {10, 8}), named("model.layers.5000.self_attn.q_proj.weight", {8, 8})};
-  EXPECT_EQ(map_error(a, idx), "m: layer index 5000 exceeds 4096");
-  idx.tensors = {named("model.embed_tokens.weight", {10, 8})};
-  EXPECT_EQ(map_error(a, idx), "m: no decoder layers (model.layers.N.*)");
-  idx.tensors = {named("token_embd.weight", {10, 8}), named("blk.0.attn_q.weight", {8, 8})};
-  a.metadata["gguf"]["kv"] = {{"general.architecture", "gpt2"}};
-  EXPECT_EQ(map_error(a, idx), "m: unsupported architecture 'gpt2' (this version compares llama models)");
-  a.metadata["gguf"]["kv"] = {{"general.architecture", "llama"}};
-  EXPECT_EQ(map_error(a, idx),
-            "m: missing or invalid metadata llama.attention.head_count (needed to undo llama.cpp's q/k row order)");
 }
 
 }  // namespace

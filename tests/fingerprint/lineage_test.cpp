@@ -4,6 +4,8 @@
 // independent (untrained, random) model, and the "cannot compare" cases.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <random>
 
@@ -163,8 +165,8 @@ TEST(Lineage, CannotCompare) {
 
   EXPECT_FALSE(compare(hf(), test::samples_dir() + "/numpy/weights.npy", &r, &err));
   EXPECT_EQ(err.str(), test::samples_dir() +
-                           "/numpy/weights.npy: unsupported architecture: no llama-style tensor names "
-                           "(model.layers.N.* or blk.N.*)");
+                           "/numpy/weights.npy: unsupported architecture: no decoder tensor names "
+                           "(model.layers.N.*, h.N.* or blk.N.*)");
 
   auto wide = test::random_like(w, 1);
   for (auto& [name, t] : wide)
@@ -203,8 +205,56 @@ TEST(Lineage, MismatchedMlpSkipsIndependenceTest) {
   test::write_safetensors(path, w);
   LineageReport r = must_compare(hf(), path);
   EXPECT_FALSE(r.fisher_log10_p);
-  EXPECT_EQ(r.zhu_note, "not run: no matched layer pair has gate and up matrices of equal shape with at most 16384 neurons");
+  EXPECT_EQ(r.zhu_note, "not run: no matched layer pair has MLPs of equal shape with at most 16384 neurons");
   EXPECT_EQ(r.verdict, "derived");
+}
+
+std::string arch_sample(const std::string& arch, const std::string& file) {
+  return test::samples_dir() + "/lineage-archs/" + arch + "/" + file;
+}
+
+// Every supported architecture: the base (HF directory) against the same
+// weights as GGUF, its function-preserving permuted copy and an independent
+// seed. Measured scores are printed.
+TEST(Lineage, OtherArchitectures) {
+  for (const char* arch : {"mistral", "qwen2", "gemma", "gpt2", "phi3"}) {
+    std::string base = arch_sample(arch, "hf");
+    LineageReport same = must_compare(base, arch_sample(arch, "base.gguf"));
+    LineageReport perm = must_compare(base, arch_sample(arch, "permuted.safetensors"));
+    LineageReport ind = must_compare(base, arch_sample(arch, "independent.gguf"));
+    std::printf("[ archs ] %-8s gguf %.3f (p 1e%.1f)  permuted %.3f (1e%.1f, raw cos %.3f)  independent %.3f (1e%.1f)\n",
+                arch, same.primary, same.fisher_log10_p.value_or(0), perm.primary, perm.fisher_log10_p.value_or(0),
+                perm.raw_cosine.value_or(0), ind.primary, ind.fisher_log10_p.value_or(0));
+    EXPECT_EQ(same.verdict, "derived") << arch;
+    EXPECT_GT(same.primary, 0.999) << arch;
+    ASSERT_TRUE(same.raw_cosine) << arch;
+    EXPECT_GT(*same.raw_cosine, 0.999) << arch;  // same rows in the same order: splits and row order undone
+    EXPECT_EQ(perm.verdict, "derived") << arch;
+    EXPECT_GT(perm.primary, 0.999) << arch;
+    EXPECT_GT(perm.units_moved, 25u) << arch;
+    EXPECT_LT(std::fabs(perm.raw_cosine.value_or(1)), 0.2) << arch;
+    ASSERT_TRUE(perm.fisher_log10_p) << arch;  // the Zhu test runs (ungated for gpt2)
+    EXPECT_LT(*perm.fisher_log10_p, -20) << arch;
+    EXPECT_EQ(ind.verdict, "independent") << arch << ": " << ind.reason;
+    EXPECT_LT(std::fabs(ind.primary), 0.1) << arch;
+  }
+}
+
+TEST(Lineage, CrossArchitecturePairsCannotCompare) {
+  LineageReport r;
+  Error err;
+  EXPECT_FALSE(compare(arch_sample("mistral", "hf"), arch_sample("gpt2", "hf"), &r, &err));
+  EXPECT_EQ(err.str(), "architectures differ: " + arch_sample("mistral", "hf") + " is mistral, " +
+                           arch_sample("gpt2", "hf") + " is gpt2");
+  EXPECT_FALSE(compare(arch_sample("qwen2", "base.gguf"), arch_sample("gemma", "permuted.safetensors"), &r, &err));
+  EXPECT_EQ(err.str(), "architectures differ: " + arch_sample("qwen2", "base.gguf") + " is qwen2, " +
+                           arch_sample("gemma", "permuted.safetensors") + " is llama (from tensor names)");
+  EXPECT_FALSE(compare(arch_sample("gemma", "base.gguf"), arch_sample("mistral", "base.gguf"), &r, &err));
+  EXPECT_EQ(err.str(), "architectures differ: " + arch_sample("gemma", "base.gguf") + " is gemma, " +
+                           arch_sample("mistral", "base.gguf") + " is llama");
+  // Same layout, one side undeclared: compared (the gemma copy's names are llama-style).
+  EXPECT_TRUE(compare(arch_sample("gemma", "base.gguf"), arch_sample("gemma", "permuted.safetensors"), &r, &err))
+      << err.str();
 }
 
 }  // namespace

@@ -15,14 +15,22 @@ def rows(rng, n, cols):
     return struct.pack('<QQ', n, cols) + scale.tobytes() + q.tobytes()
 
 
-def fingerprint(rng, vocab, hidden, layers, ffn):
-    out = b'PDGLNFP\0' + struct.pack('<IIQQ', 1, layers, vocab, hidden)
+def fingerprint(rng, vocab, hidden, layers, ffn, version=2, arch=b'llama', gated=True):
+    """Version 2 adds the architecture record (u32 length, name, u32 declared
+    flag) after the hidden size and a u64 gated flag after each layer's ffn."""
+    out = b'PDGLNFP\0' + struct.pack('<IIQQ', version, layers, vocab, hidden)
+    if version >= 2:
+        out += struct.pack('<I', len(arch)) + arch + struct.pack('<I', 1)
     out += rows(rng, min(vocab, 16), hidden)
     for _ in range(layers):
         out += struct.pack('<QQQ', hidden, hidden // 2, ffn)
+        if version >= 2:
+            out += struct.pack('<Q', 1 if ffn and gated else 0)
         out += rows(rng, 4, hidden) + rows(rng, 4, hidden)
+        if ffn and gated:
+            out += rows(rng, min(ffn, 6), hidden)
         if ffn:
-            out += rows(rng, min(ffn, 6), hidden) + rows(rng, min(ffn, 6), hidden)
+            out += rows(rng, min(ffn, 6), hidden)
     return out
 
 
@@ -33,6 +41,8 @@ def main():
     (d / 'two_layers.fp').write_bytes(fingerprint(rng, 64, 8, 2, 12))
     (d / 'no_mlp.fp').write_bytes(fingerprint(rng, 32, 8, 1, 0))
     (d / 'truncated.fp').write_bytes(fingerprint(rng, 64, 8, 2, 12)[:150])
+    (d / 'ungated_gpt2.fp').write_bytes(fingerprint(rng, 64, 8, 2, 12, arch=b'gpt2', gated=False))
+    (d / 'version1.fp').write_bytes(fingerprint(rng, 64, 8, 2, 12, version=1))
 
 
 if __name__ == '__main__':
