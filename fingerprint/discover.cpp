@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <filesystem>
 
@@ -129,7 +130,11 @@ bool discover_models(const std::string& root, std::vector<DiscoveredModel>* out,
   std::error_code ec;
   Walk w{fs::canonical(root, ec), out, err};
   if (ec) return fail(err, root, std::nullopt, "cannot resolve: " + ec.message());
-  return w.dir(root, 0);
+  size_t first = out->size();
+  if (!w.dir(root, 0)) return false;
+  std::sort(out->begin() + static_cast<std::ptrdiff_t>(first), out->end(),
+            [](const DiscoveredModel& a, const DiscoveredModel& b) { return a.path < b.path; });
+  return true;
 }
 
 }  // namespace pedigree
