@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/audit_cli.h"
 #include "cli/bom_cli.h"
 #include "cli/check_cli.h"
 #include "cli/cli.h"
@@ -17,7 +18,7 @@
 namespace pedigree::cli {
 namespace {
 
-const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "registry", "probe", "check", "help"};
+const std::vector<std::string> kCommands = {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "registry", "probe", "check", "audit", "help"};
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -60,6 +61,7 @@ struct Args {
   RegistryArgs registry;
   std::string global_registry;  ///< top-level --registry, for `registry` and `lineage --registry`
   CheckArgs check;
+  AuditArgs audit;
   std::string help_topic;
 };
 
@@ -269,6 +271,26 @@ void add_check(CLI::App& app, Args& a) {
   c->add_option("-j,--jobs", a.check.jobs, "Worker threads (default: all cores)");
 }
 
+void add_audit(CLI::App& app, Args& a) {
+  CLI::App* c = app.add_subcommand(
+      "audit", "Scan a fleet of models (directories or an inventory) into a resumable store; JSON, CSV, HTML reports "
+               "and a fleet CycloneDX BOM");
+  c->add_option("DIR", a.audit.dirs, "Directory (or model file) to walk for models; repeatable");
+  c->add_option("--inventory", a.audit.inventory, "File listing model paths and endpoints, one per line");
+  c->add_option("-j,--jobs", a.audit.jobs, "Models scanned at once (default: all cores)");
+  c->add_option("--format", a.audit.formats, "Reports to write: json, csv, html (repeatable or comma-separated; "
+                                              "default all)")
+      ->delimiter(',')
+      ->allow_extra_args(false);
+  c->add_option("-o,--output", a.audit.output, "Output directory (default pedigree-audit)");
+  c->add_option("--store", a.audit.store, "Audit store database (default: OUTPUT/audit.db)");
+  c->add_option("--pack", a.audit.packs, "Probe pack for each scan (built-in id or file; repeatable)")
+      ->allow_extra_args(false);
+  c->add_option("--registry", a.audit.registry, "Lineage registry database for each scan");
+  c->add_option("--name", a.audit.name, "Name of the fleet in the fleet BOM (default 'model fleet')");
+  c->add_flag("--retry-errors", a.audit.retry_errors, "Scan again the subjects whose earlier scan failed");
+}
+
 void add_help(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand("help", "Show help for a command");
   c->add_option("COMMAND", a.help_topic, "Command to describe");
@@ -292,6 +314,7 @@ int dispatch(CLI::App& app, Args& a) {
     return run_registry(a.registry);
   }
   if (app.got_subcommand("check")) return run_check(a.check);
+  if (app.got_subcommand("audit")) return run_audit(a.audit);
   if (app.got_subcommand("help")) {
     if (a.help_topic.empty()) {
       std::fputs(app.help().c_str(), stdout);
@@ -333,6 +356,7 @@ int main(int argc, char** argv) {
                  "Registry database for 'registry' and 'lineage --registry' (default: "
                  "${XDG_DATA_HOME:-~/.local/share}/pedigree/registry.db)");
   add_check(app, a);
+  add_audit(app, a);
   add_help(app, a);
   try {
     app.parse(argc, argv);

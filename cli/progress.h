@@ -1,5 +1,6 @@
-// This file implements the progress line shown on stderr during long hashing
-// when stderr is a terminal: bytes done, total, percentage and throughput.
+// This file implements the progress lines shown on stderr when it is a
+// terminal: bytes hashed (total, percentage, throughput) during long hashing,
+// and items done out of a count ("audit 37/200 models") during an audit.
 #pragma once
 
 #include <atomic>
@@ -23,6 +24,25 @@ class Progress {
   std::string label_;
   uint64_t total_;
   ProgressCounter done_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  bool active_ = false;
+};
+
+/// Draws "\r<label> 37/200 <unit>  2 flagged  1 error" every 200 ms while alive
+/// (only when stderr is a terminal); the caller advances the counters.
+class CountProgress {
+ public:
+  CountProgress(std::string label, std::string unit, uint64_t total, uint64_t done);
+  ~CountProgress();
+  void advance(bool flagged, bool error);
+
+ private:
+  void loop();
+  void draw();
+  std::string label_, unit_;
+  uint64_t total_;
+  std::atomic<uint64_t> done_, flagged_{0}, errors_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;
   bool active_ = false;

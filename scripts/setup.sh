@@ -16,9 +16,12 @@ packages=(cmake ninja-build g++ pkg-config git nlohmann-json3-dev libcli11-dev l
   libonnx-dev libprotobuf-dev protobuf-compiler libzip-dev libcurl4-openssl-dev libsqlite3-dev
   libyaml-cpp-dev libvalijson-dev libtbb-dev libgtest-dev libgmock-dev libbenchmark-dev
   libonnx-testdata clang time)
+# Only for `test`: headless Chromium opens the audit's HTML report and reads its table back.
+test_packages=(chromium)
 
 install_packages() {
   [[ "${PEDIGREE_SKIP_APT:-0}" == 1 ]] && return 0
+  [[ "$mode" == test ]] && packages+=("${test_packages[@]}")
   local missing=()
   for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -30,7 +30,7 @@ std::set<std::string> long_options(std::string text) {
 }
 
 TEST(ManPages, AgreeWithHelp) {
-  for (const std::string cmd : {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "registry", "probe", "check"}) {
+  for (const std::string cmd : {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "registry", "probe", "check", "audit"}) {
     std::string page = read_file(std::string(PEDIGREE_SOURCE_DIR) + "/man/pedigree-" + cmd + ".1");
     ASSERT_FALSE(page.empty()) << "missing man/pedigree-" << cmd << ".1";
     auto help = test::run_pedigree({"help", cmd});
@@ -50,7 +50,7 @@ TEST(ManPages, AgreeWithHelp) {
 TEST(ManPages, OverviewListsEveryCommand) {
   std::string page = read_file(std::string(PEDIGREE_SOURCE_DIR) + "/man/pedigree.1");
   auto help = test::run_pedigree({"--help"});
-  for (const std::string cmd : {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "registry", "probe", "check", "help"}) {
+  for (const std::string cmd : {"scan", "inspect", "hash", "bom", "sign", "verify", "lineage", "registry", "probe", "check", "audit", "help"}) {
     EXPECT_NE(help.out.find(cmd), std::string::npos);
     EXPECT_NE(page.find(".B " + cmd), std::string::npos) << cmd;
   }
