@@ -122,7 +122,7 @@ bool signature_check(const ScanRequest& req, ScanCheck* c, nlohmann::json* j, Er
   vr.jobs = req.jobs;
   VerifyResult r = verify_model(vr);
   if (r.status == VerifyStatus::kCannotRun) return fail(err, r.reason.path, r.reason.offset, "signature: " + r.reason.message);
-  c->evidence = verify_command(req, bundle);
+  c->evidence = verify_command(req, bundle) + (trusted ? "" : " --key <the signer's public key>");
   *j = {{"bundle", bundle}, {"present", true}, {"method", r.method}, {"material", r.material}};
   if (!r.signer.empty()) (*j)["signer"] = r.signer;
   if (r.status == VerifyStatus::kRejected) {

@@ -88,7 +88,7 @@ TEST(ScanCli, SignatureAbsentIntegrityVerifiedAndTampered) {
   EXPECT_EQ(sig["status"], "pass");
   EXPECT_EQ(sig["detail"].get<std::string>().rfind("integrity only: the ", 0), 0u) << sig;
   EXPECT_NE(sig["detail"].get<std::string>().find("signer not verified (public key"), std::string::npos) << sig;
-  EXPECT_EQ(sig["evidence"], "pedigree verify " + w.model + " --sig " + w.model + "/model.sig");
+  EXPECT_EQ(sig["evidence"], "pedigree verify " + w.model + " --sig " + w.model + "/model.sig --key <the signer's public key>");
   j = scan_json({w.model, "--key", pub}, 0);
   EXPECT_EQ(check_of(j, "signature")["detail"], "verified with key " + pub);
   j = scan_json({w.model, "--key", other_pub}, 1);
