@@ -18,6 +18,8 @@ struct AuditArgs {
   std::string store;
   std::vector<std::string> packs;
   std::string registry;
+  std::string llama_server, cache_dir;
+  bool no_cache = false;
   std::string name = "model fleet";
   bool retry_errors = false;
 };

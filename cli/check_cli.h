@@ -6,13 +6,18 @@
 
 namespace pedigree::cli {
 
-/// `pedigree check PATH --policy FILE [--format text|json|sarif|junit] [-o FILE] [--sig FILE]`
+/// `pedigree check PATH --policy FILE [--format text|json|sarif|junit] [-o FILE] [--sig FILE]
+/// [--registry DB] [--endpoint URL --model NAME]`
 struct CheckArgs {
   std::string path;
   std::string policy;
   std::string format = "text";
   std::string output;
   std::string sig;
+  std::string registry;           ///< lineage registry when the policy names none
+  std::string endpoint, model;    ///< probe backend (else a GGUF PATH is served by llama-server)
+  std::string llama_server, cache_dir;
+  bool no_cache = false;
   unsigned jobs = 0;
 };
 

@@ -32,6 +32,12 @@ std::string json_text(const nlohmann::json& j);
 /// else $PEDIGREE_KEY_PASSWORD, else none.
 bool read_key_password(const std::string& password_file, std::optional<std::string>* out, Error* err);
 
+/// SOURCE_DATE_EPOCH (reproducible-builds.org) when set: decimal seconds since the epoch.
+bool source_date_epoch(std::optional<int64_t>* out, Error* err);
+
+/// SOURCE_DATE_EPOCH when set, else the system clock (seconds since the epoch).
+bool clock_now(int64_t* out, Error* err);
+
 /// "1,234,567"
 std::string group_digits(uint64_t n);
 
@@ -55,10 +61,21 @@ struct InspectArgs {
   bool all_tensors = false;
 };
 
+/// `pedigree scan PATH | --endpoint URL --model NAME [--pack P]... [-o DIR]`.
 struct ScanArgs {
   std::string path;
+  std::string endpoint, model;
+  std::vector<std::string> packs;
   bool json = false;
-  std::string output;
+  std::string output_dir;  ///< -o: writes <name>.cdx.json and <name>.scan.json there
+  std::string sig;
+  std::string key;
+  std::vector<std::string> cert_root, cert_chain;
+  std::string trust_root, identity, issuer;
+  std::string registry;
+  std::string llama_server, cache_dir, declared, serial;
+  bool no_cache = false;
+  int concurrency = 4;
   unsigned jobs = 0;
 };
 

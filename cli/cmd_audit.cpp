@@ -32,20 +32,6 @@ namespace fs = std::filesystem;
 
 constexpr unsigned kMaxAuditJobs = 256;
 
-// SOURCE_DATE_EPOCH (reproducible-builds.org) when set, else the system clock.
-bool audit_clock(int64_t* now, Error* err) {
-  const char* v = std::getenv("SOURCE_DATE_EPOCH");
-  if (!v) {
-    *now = static_cast<int64_t>(std::time(nullptr));
-    return true;
-  }
-  std::string s(v);
-  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
-    return fail(err, "", std::nullopt, "SOURCE_DATE_EPOCH '" + s + "' is not a decimal number of seconds");
-  *now = std::stoll(s);
-  return true;
-}
-
 std::string iso(int64_t t) {
   std::string s;
   return iso8601_utc(t, &s) ? s : std::string();
@@ -137,8 +123,15 @@ void outcome_row(const ScanOutcome& o, InventoryRow* r, std::string* bom) {
 AuditResult scan_subject(const AuditSubject& s, const AuditArgs& a, bool* flagged) {
   ScanRequest req;
   (s.kind == "endpoint" ? req.endpoint : req.path) = s.subject;
+  req.model = s.model;
+  Error clock;
+  if (source_date_epoch(&req.bom_timestamp, &clock) && req.bom_timestamp)  // reproducible: serial from the subject
+    req.bom_serial = name_uuid_urn("pedigree-audit:" + s.id + "@" + std::to_string(*req.bom_timestamp));
   req.packs = a.packs;
   req.registry = a.registry;
+  req.llama_server = a.llama_server;
+  req.cache_dir = a.cache_dir;
+  req.no_cache = a.no_cache;
   req.jobs = 1;
   InventoryRow r;
   r.id = s.id;
@@ -158,7 +151,7 @@ AuditResult scan_subject(const AuditSubject& s, const AuditArgs& a, bool* flagge
     res.status = "error";
   }
   Error clock_err;
-  if (!audit_clock(&res.finished_at, &clock_err)) res.finished_at = 0;
+  if (!clock_now(&res.finished_at, &clock_err)) res.finished_at = 0;
   r.scanned_at = iso(res.finished_at);
   res.row = row_to_json(r).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return res;
@@ -281,7 +274,7 @@ int run_audit(const AuditArgs& a) {
   Error err;
   std::set<std::string> formats;
   int64_t now = 0;
-  if (!check_args(a, &formats, &err) || !audit_clock(&now, &err)) return report_error(err.message);
+  if (!check_args(a, &formats, &err) || !clock_now(&now, &err)) return report_error(err.message);
   std::vector<AuditSubject> subjects;
   if (!gather(a, &subjects, &err)) return report_error(err);
   if (subjects.empty()) return report_error("audit: no models found (see 'man pedigree-audit' for what counts as a model)");

@@ -19,17 +19,6 @@
 namespace pedigree::cli {
 namespace {
 
-// SOURCE_DATE_EPOCH (reproducible-builds.org): decimal seconds since the epoch.
-bool source_date_epoch(std::optional<int64_t>* out, Error* err) {
-  const char* v = std::getenv("SOURCE_DATE_EPOCH");
-  if (!v) return true;
-  std::string s(v);
-  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
-    return fail(err, "", std::nullopt, "SOURCE_DATE_EPOCH '" + s + "' is not a decimal number of seconds");
-  *out = std::stoll(s);
-  return true;
-}
-
 BomOptions options_from_args(const BomArgs& a) {
   BomOptions o;
   o.spec_version = a.spec_version;

@@ -1,8 +1,10 @@
 // This file implements `pedigree check PATH --policy FILE`, the CI gate: load
 // the policy, gather the evidence that exists (model reader findings, manifest
 // root, AI-BOM and its score, signature verification with the policy's
-// trusts), evaluate (sbom/policy.h), print text/JSON/SARIF/JUnit and exit 0
-// (pass), 1 (violation) or 2 (could not run).
+// trusts, lineage registry matches and probe packs through the scan pipeline),
+// evaluate (sbom/policy.h), print text/JSON/SARIF/JUnit and exit 0 (pass),
+// 1 (violation) or 2 (could not run).
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -10,7 +12,9 @@
 
 #include "cli/check_cli.h"
 #include "cli/cli.h"
+#include "cli/lineage_cli.h"
 #include "cli/progress.h"
+#include "cli/scan_core.h"
 #include "fingerprint/formats/reader.h"
 #include "fingerprint/tensor_digest.h"
 #include "sbom/bom.h"
@@ -18,8 +22,11 @@
 #include "sbom/policy.h"
 #include "sbom/sarif.h"
 #include "sbom/score.h"
+#include "probes/pack.h"
 #include "signing/sign.h"
 #include "signing/verify.h"
+
+#include <fmt/format.h>
 
 namespace pedigree::cli {
 namespace {
@@ -127,6 +134,79 @@ bool gather_model(const CheckArgs& a, const Policy& p, CheckEvidence* ev, Error*
   return true;
 }
 
+// Lineage evidence for PDG040: the policy's registry, else --registry, else the default one when it exists.
+bool gather_check_lineage(const CheckArgs& a, const Policy& p, CheckEvidence* ev, Error* err) {
+  if (!p.lineage) return true;
+  std::string registry = find_registry(!p.lineage->registry.empty() ? p.lineage->registry : a.registry);
+  if (registry.empty()) {
+    ev->lineage_unavailable = "no lineage registry: set rules.lineage.registry, pass --registry, or create " +
+                              default_registry_path() + " (pedigree registry add)";
+    return true;
+  }
+  LineageEvidence le;
+  if (!gather_lineage(a.path, registry, a.jobs, &le, err)) return false;
+  std::string command = "pedigree lineage " + a.path + " --registry " + registry;
+  ev->lineage.emplace();
+  for (const RegistryMatch& m : le.matches) {
+    if (!m.model.is_protected || m.relation == "not-comparable") continue;
+    bool same = m.relation != "compared";
+    double sim = same ? 1.0 : m.report.primary;
+    std::string what = same ? fmt::format("{}: {} (similarity 1)", m.model.name, m.relation)
+                            : fmt::format("{}: {}, primary score {:.4f}", m.model.name, m.report.verdict, sim);
+    ev->lineage->push_back({m.model.name, sim, {what, registry, "", command}});
+  }
+  return true;
+}
+
+bool is_gguf_file(const std::string& path) {
+  std::error_code ec;
+  return fs::is_regular_file(path, ec) && fs::path(path).extension() == ".gguf";
+}
+
+std::string pack_what(const probes::PackResult& p) {
+  return fmt::format("{} pack {} v{} (sha256 {}): {} of {} trials matched, log10 p {:.3f}", p.kind, p.id, p.version,
+                     p.sha256, p.matches, p.trials, p.log10_p);
+}
+
+// Probe evidence for PDG050: the policy's packs, on --endpoint or a GGUF PATH served by llama-server.
+bool gather_check_probes(const CheckArgs& a, const Policy& p, CheckEvidence* ev, Error* err) {
+  if (!p.probes) return true;
+  if (a.endpoint.empty() && !is_gguf_file(a.path)) {
+    ev->probes_unavailable = "no probe backend: pass --endpoint URL --model NAME, or check a GGUF model (served by "
+                             "llama-server)";
+    return true;
+  }
+  ProbeTarget t;
+  t.endpoint = a.endpoint;
+  t.model = a.model;
+  if (a.endpoint.empty()) t.gguf = a.path;
+  t.llama_server = a.llama_server;
+  t.cache_dir = a.cache_dir;
+  t.no_cache = a.no_cache;
+  std::vector<std::string> specs;
+  for (const ProbePackPolicy& pp : p.probes->packs) specs.push_back(pp.pack);
+  std::vector<probes::Pack> packs(specs.size());
+  for (size_t i = 0; i < specs.size(); ++i)
+    if (!probes::load_pack(specs[i], &packs[i], err)) return fail(err, p.path, std::nullopt, "rules.probes: " + err->str());
+  probes::RunResult r;
+  Error e;
+  if (!run_probe_packs(specs, t, &r, &e)) {
+    if (!a.endpoint.empty()) return *err = e, false;
+    ev->probes_unavailable = "could not run the local model: " + e.str();
+    return true;
+  }
+  std::string base = a.endpoint.empty() ? "pedigree probe " + a.path
+                                        : "pedigree probe --endpoint " + a.endpoint + " --model " + a.model;
+  ev->probes.emplace();
+  for (size_t i = 0; i < r.packs.size(); ++i) {
+    const probes::PackResult& pr = r.packs[i];
+    EvidenceSource src{pack_what(pr), a.endpoint.empty() ? a.path : a.endpoint, ev->manifest_root,
+                       base + " --pack " + specs[i]};
+    ev->probes->push_back({specs[i], std::pow(10.0, pr.log10_p), pack_score(pr), src});
+  }
+  return true;
+}
+
 std::string render(const CheckArgs& a, const CheckReport& r) {
   if (a.format == "json") return json_text(report_json(r));
   if (a.format == "junit") return report_junit(r);
@@ -147,6 +227,7 @@ int run_check(const CheckArgs& a) {
   Error err;
   Policy policy;
   if (!load_policy(a.policy, &policy, &err) || !check_trust_files(policy, &err)) return report_error(err);
+  if (!a.endpoint.empty() && a.model.empty()) return report_error("--endpoint needs --model NAME");
   std::string today;
   const char* now = std::getenv("PEDIGREE_NOW");
   if (!today_utc(now ? now : "", &today, &err)) return report_error(err.message);
@@ -154,6 +235,7 @@ int run_check(const CheckArgs& a) {
   ev.model_path = a.path;
   if (!gather_model(a, policy, &ev, &err)) return report_error(err);
   gather_signature(a, policy, &ev.signature);
+  if (!gather_check_lineage(a, policy, &ev, &err) || !gather_check_probes(a, policy, &ev, &err)) return report_error(err);
   CheckReport r = evaluate_policy(policy, ev, today);
   if (!write_output(a.output, render(a, r), &err)) return report_error(err);
   return r.passed() ? kOk : kFlagged;

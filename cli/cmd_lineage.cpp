@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/lineage_cli.h"
+#include "cli/scan_core.h"
 #include "fingerprint/formats/reader.h"
 #include "fingerprint/lineage.h"
 #include "fingerprint/lineage_fp.h"
@@ -84,11 +85,7 @@ std::string relation_text(const RegistryMatch& m) {
   return m.report.verdict;
 }
 
-bool flags(const RegistryMatch& m) {
-  return m.model.is_protected &&
-         (m.relation == "identity" || m.relation == "identity-renamed" ||
-          (m.relation == "compared" && m.report.verdict == "derived"));
-}
+bool flags(const RegistryMatch& m) { return lineage_flags(m); }
 
 std::string registry_text(const LineageArgs& a, const std::string& db, const std::vector<RegistryMatch>& ms) {
   std::string out = fmt::format("lineage  {}  vs registry {} ({} models)\n", a.a, db, ms.size());

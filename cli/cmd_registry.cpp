@@ -9,6 +9,7 @@
 #include <ctime>
 
 #include "cli/cli.h"
+#include "sbom/bom.h"
 #include "cli/lineage_cli.h"
 #include "fingerprint/registry.h"
 
@@ -21,26 +22,9 @@ void make_parents(const std::string& file) {
     if (file[i] == '/') ::mkdir(file.substr(0, i).c_str(), 0755);
 }
 
-// SOURCE_DATE_EPOCH (reproducible-builds.org) when set, else the system clock.
-bool now(int64_t* out, Error* err) {
-  const char* v = std::getenv("SOURCE_DATE_EPOCH");
-  if (!v) {
-    *out = static_cast<int64_t>(std::time(nullptr));
-    return true;
-  }
-  std::string s(v);
-  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
-    return fail(err, "", std::nullopt, "SOURCE_DATE_EPOCH '" + s + "' is not a decimal number of seconds");
-  *out = std::stoll(s);
-  return true;
-}
-
 std::string utc(int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  char buf[32] = "?";
-  if (gmtime_r(&tt, &tm)) std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  std::string s;
+  return iso8601_utc(t, &s) ? s : "?";
 }
 
 nlohmann::json model_json(const RegistryModel& m) {
@@ -84,7 +68,7 @@ int do_add(Registry& reg, const RegistryArgs& a) {
   e.model.name = a.name;
   e.model.license = a.license;
   e.model.is_protected = a.is_protected;
-  if (!now(&e.model.added_at, &err) || !reg.add(e, &err)) return report_error(err);
+  if (!clock_now(&e.model.added_at, &err) || !reg.add(e, &err)) return report_error(err);
   std::printf("registered %s (%s parameters, fingerprint %zu bytes)\n", a.name.c_str(),
               group_digits(e.model.parameters).c_str(), e.fingerprint.size());
   return kOk;

@@ -66,10 +66,30 @@ struct Args {
 };
 
 void add_scan(CLI::App& app, Args& a) {
-  CLI::App* c = app.add_subcommand("scan", "Detect, inspect and fingerprint a model; print a verdict (the main job)");
-  c->add_option("PATH", a.scan.path, "Model file or directory")->required();
-  c->add_flag("--json", a.scan.json, "Print a JSON report instead of the summary");
-  c->add_option("-o,--output", a.scan.output, "Write the report to FILE (atomically)");
+  CLI::App* c = app.add_subcommand(
+      "scan", "Detect, inspect, hash, verify, look up lineage and probe a model; write the AI-BOM; print a verdict");
+  c->add_option("PATH", a.scan.path, "Model file or directory (or --endpoint)");
+  c->add_option("--endpoint", a.scan.endpoint, "OpenAI-compatible endpoint URL to probe (with --model and --pack)");
+  c->add_option("--model", a.scan.model, "Model name at the endpoint (API key only from $PEDIGREE_API_KEY)");
+  c->add_option("--pack", a.scan.packs, "Probe pack: built-in id or pack file (repeatable)")->allow_extra_args(false);
+  c->add_flag("--json", a.scan.json, "Print the JSON report instead of the summary");
+  c->add_option("-o,--output", a.scan.output_dir, "Write DIR/NAME.cdx.json (AI-BOM) and DIR/NAME.scan.json (report)");
+  c->add_option("--sig", a.scan.sig, "Signature bundle (default: model.sig beside the model)");
+  c->add_option("--key", a.scan.key, "Verify the signature with this public key (PEM/DER)");
+  c->add_option("--cert-root", a.scan.cert_root, "Verify the signature's certificate chain to this root (repeatable)")
+      ->allow_extra_args(false);
+  c->add_option("--cert-chain", a.scan.cert_chain, "Intermediate certificates not in the bundle (repeatable)")
+      ->allow_extra_args(false);
+  c->add_option("--trust-root", a.scan.trust_root, "Verify a keyless signature offline with this Sigstore trusted_root.json");
+  c->add_option("--identity", a.scan.identity, "Keyless: expected certificate identity (email or URI)");
+  c->add_option("--issuer", a.scan.issuer, "Keyless: expected OIDC issuer");
+  c->add_option("--registry", a.scan.registry, "Lineage registry (default: the default registry when it exists)");
+  c->add_option("--llama-server", a.scan.llama_server, "llama-server binary to probe a GGUF (default $PEDIGREE_LLAMA_SERVER, else PATH)");
+  c->add_option("--cache-dir", a.scan.cache_dir, "Probe response cache directory");
+  c->add_flag("--no-cache", a.scan.no_cache, "Do not read or write the probe response cache");
+  c->add_option("--concurrency", a.scan.concurrency, "Probe requests in flight (default 4, at most 64)");
+  c->add_option("--declared", a.scan.declared, "The model's declared vendor (identity packs never flag it)");
+  c->add_option("--serial", a.scan.serial, "AI-BOM serialNumber (urn:uuid:...; default random)");
   c->add_option("-j,--jobs", a.scan.jobs, "Worker threads (default: all cores)");
 }
 
@@ -268,6 +288,13 @@ void add_check(CLI::App& app, Args& a) {
   c->add_option("--format", a.check.format, "Output format: text (default), json, sarif (2.1.0) or junit");
   c->add_option("-o,--output", a.check.output, "Write the report to FILE (atomically) instead of stdout");
   c->add_option("--sig", a.check.sig, "Signature bundle (default: model.sig beside the model)");
+  c->add_option("--registry", a.check.registry,
+                "Lineage registry when the policy names none (default: the default registry when it exists)");
+  c->add_option("--endpoint", a.check.endpoint, "OpenAI-compatible endpoint to run the policy's probe packs against");
+  c->add_option("--model", a.check.model, "Model name at the endpoint (API key only from $PEDIGREE_API_KEY)");
+  c->add_option("--llama-server", a.check.llama_server, "llama-server binary to probe a GGUF PATH (default $PEDIGREE_LLAMA_SERVER, else PATH)");
+  c->add_option("--cache-dir", a.check.cache_dir, "Probe response cache directory");
+  c->add_flag("--no-cache", a.check.no_cache, "Do not read or write the probe response cache");
   c->add_option("-j,--jobs", a.check.jobs, "Worker threads (default: all cores)");
 }
 
@@ -287,6 +314,9 @@ void add_audit(CLI::App& app, Args& a) {
   c->add_option("--pack", a.audit.packs, "Probe pack for each scan (built-in id or file; repeatable)")
       ->allow_extra_args(false);
   c->add_option("--registry", a.audit.registry, "Lineage registry database for each scan");
+  c->add_option("--llama-server", a.audit.llama_server, "llama-server binary for probing GGUF models");
+  c->add_option("--cache-dir", a.audit.cache_dir, "Probe response cache directory");
+  c->add_flag("--no-cache", a.audit.no_cache, "Do not read or write the probe response cache");
   c->add_option("--name", a.audit.name, "Name of the fleet in the fleet BOM (default 'model fleet')");
   c->add_flag("--retry-errors", a.audit.retry_errors, "Scan again the subjects whose earlier scan failed");
 }
@@ -297,7 +327,10 @@ void add_help(CLI::App& app, Args& a) {
 }
 
 int dispatch(CLI::App& app, Args& a) {
-  if (app.got_subcommand("scan")) return run_scan(a.scan);
+  if (app.got_subcommand("scan")) {
+    if (a.scan.registry.empty()) a.scan.registry = a.global_registry;
+    return run_scan(a.scan);
+  }
   if (app.got_subcommand("inspect")) return run_inspect(a.inspect);
   if (app.got_subcommand("hash")) return run_hash(a.hash);
   if (app.got_subcommand("bom")) return dispatch_bom(*app.get_subcommand("bom"), a);
@@ -313,7 +346,10 @@ int dispatch(CLI::App& app, Args& a) {
     if (a.registry.db.empty()) a.registry.db = a.global_registry;
     return run_registry(a.registry);
   }
-  if (app.got_subcommand("check")) return run_check(a.check);
+  if (app.got_subcommand("check")) {
+    if (a.check.registry.empty()) a.check.registry = a.global_registry;
+    return run_check(a.check);
+  }
   if (app.got_subcommand("audit")) return run_audit(a.audit);
   if (app.got_subcommand("help")) {
     if (a.help_topic.empty()) {

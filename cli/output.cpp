@@ -1,10 +1,12 @@
 // This file implements the CLI's output helpers: error reporting, atomic file
-// output and number formatting.
+// output, number formatting and the SOURCE_DATE_EPOCH clock.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 
 #include "cli/cli.h"
@@ -20,6 +22,23 @@ int report_error(const std::string& message) {
 
 std::string json_text(const nlohmann::json& j) {
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+bool source_date_epoch(std::optional<int64_t>* out, Error* err) {
+  const char* v = std::getenv("SOURCE_DATE_EPOCH");
+  if (!v) return true;
+  std::string s(v);
+  if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
+    return fail(err, "", std::nullopt, "SOURCE_DATE_EPOCH '" + s + "' is not a decimal number of seconds");
+  *out = std::stoll(s);
+  return true;
+}
+
+bool clock_now(int64_t* out, Error* err) {
+  std::optional<int64_t> t;
+  if (!source_date_epoch(&t, err)) return false;
+  *out = t ? *t : static_cast<int64_t>(std::time(nullptr));
+  return true;
 }
 
 std::string group_digits(uint64_t n) {

@@ -5,6 +5,7 @@
 #include "sbom/bom.h"
 
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cctype>
@@ -706,15 +707,34 @@ bool valid_serial(std::string_view s) {
   return true;
 }
 
+namespace {
+
+std::string uuid_urn(unsigned char* b, unsigned version) {
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | (version << 4));
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  std::string h = to_hex(b, 16);
+  return "urn:uuid:" + h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
+         h.substr(20);
+}
+
+}  // namespace
+
 bool random_uuid_urn(std::string* out, Error* err) {
   unsigned char b[16];
   if (RAND_bytes(b, sizeof b) != 1) return fail(err, "", std::nullopt, "cannot get random bytes for the serial number");
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  std::string h = to_hex(b, sizeof b);
-  *out = "urn:uuid:" + h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
-         h.substr(20);
+  *out = uuid_urn(b, 4);
   return true;
+}
+
+std::string name_uuid_urn(std::string_view name) {
+  // RFC 4122 section 4.3: SHA-1 over the namespace ID (URL namespace) and the name.
+  static const unsigned char kUrlNamespace[16] = {0x6b, 0xa7, 0xb8, 0x11, 0x9d, 0xad, 0x11, 0xd1,
+                                                  0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8};
+  std::string input(reinterpret_cast<const char*>(kUrlNamespace), sizeof kUrlNamespace);
+  input += name;
+  unsigned char b[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), b);
+  return uuid_urn(b, 5);
 }
 
 bool iso8601_utc(int64_t seconds, std::string* out) {

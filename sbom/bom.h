@@ -73,6 +73,10 @@ bool valid_serial(std::string_view serial);
 /// A random RFC 4122 version 4 UUID as "urn:uuid:..." (OpenSSL RAND_bytes).
 bool random_uuid_urn(std::string* out, Error* err);
 
+/// The RFC 4122 version 5 (name-based, SHA-1) UUID of `name` in the URL
+/// namespace, as "urn:uuid:...": the same name always gives the same serial.
+std::string name_uuid_urn(std::string_view name);
+
 /// "2026-11-23T09:42:45Z" for seconds since the epoch (UTC); false when out of range.
 bool iso8601_utc(int64_t seconds, std::string* out);
 

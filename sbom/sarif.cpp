@@ -92,8 +92,8 @@ json report_sarif(const CheckReport& r, const SarifOptions& opts) {
   json driver = {{"name", "pedigree"},
                  {"version", opts.tool_version},
                  {"semanticVersion", opts.tool_version},
-                 {"informationUri", opts.information_uri},
                  {"rules", rules}};
+  if (!opts.information_uri.empty()) driver["informationUri"] = opts.information_uri;
   json run = {{"tool", {{"driver", driver}}},
               {"columnKind", "unicodeCodePoints"},
               {"results", results},

@@ -16,7 +16,7 @@ namespace pedigree {
 struct SarifOptions {
   std::string base_dir;  ///< absolute directory; files under it get relative URIs with uriBaseId %SRCROOT%
   std::string tool_version = PEDIGREE_VERSION;
-  std::string information_uri = "https://github.com/pedigree-tool/pedigree";  ///< placeholder until the public URL is fixed
+  std::string information_uri;  ///< tool.driver.informationUri (optional in SARIF 2.1.0); empty: left out
 };
 
 /// The report as a SARIF 2.1.0 log (passed rules are in tool.driver.rules, not in results).

@@ -230,12 +230,27 @@ bool check_model(const VerifyRequest& req, const Statement& st, VerifyResult* r,
   return true;
 }
 
+const char* material_name(BundleMaterial m) {
+  return m == BundleMaterial::kPublicKey ? "public key" : m == BundleMaterial::kCertificateChain ? "certificate chain"
+                                                                                                 : "Sigstore certificate";
+}
+
+// What an unverified bundle claims about its signer: the leaf's subject, or the key hint.
+std::string claimed_signer(const Bundle& b) {
+  if (b.material == BundleMaterial::kPublicKey) return b.key_hint.empty() ? "" : "key hint " + b.key_hint;
+  CertPtr leaf;
+  if (b.certificates.empty() || !certificate_from_der(b.certificates[0], &leaf)) return "";
+  return certificate_subject(leaf.get());
+}
+
 }  // namespace
 
 VerifyResult verify_model(const VerifyRequest& req, ProgressCounter* progress) {
   VerifyResult r;
   int methods = !req.key_path.empty() + !req.root_paths.empty() + !req.trust_root_path.empty();
-  if (methods != 1)
+  if (req.integrity_only && methods != 0)
+    return finish(r, VerifyStatus::kCannotRun, Error{"", std::nullopt, "integrity-only verification takes no trust"});
+  if (!req.integrity_only && methods != 1)
     return finish(r, VerifyStatus::kCannotRun, Error{"", std::nullopt, "give one of --key, --cert-root or --trust-root"});
   if (!req.trust_root_path.empty() && (req.identity.empty() || req.issuer.empty()))
     return finish(r, VerifyStatus::kCannotRun, Error{"", std::nullopt, "--trust-root needs --identity and --issuer"});
@@ -244,15 +259,19 @@ VerifyResult verify_model(const VerifyRequest& req, ProgressCounter* progress) {
   BundleStatus bs = read_bundle(req.bundle_path, &b, &err);
   if (bs != BundleStatus::kOk)
     return finish(r, bs == BundleStatus::kUnreadable ? VerifyStatus::kCannotRun : VerifyStatus::kRejected, err);
+  r.material = material_name(b.material);
   Key key;
-  if (!req.trust_root_path.empty()) {
+  if (req.integrity_only) {
+    r.method = "none";
+    r.signer = claimed_signer(b);
+  } else if (!req.trust_root_path.empty()) {
     if (!trust_keyless(req, b, &key, &r)) return r;
   } else if (keyless_bundle_misused(req, b, &r)) {
     return r;
   } else if (!(req.key_path.empty() ? trust_chain(req, b, &key, &r) : trust_key(req, b, &key, &r))) {
     return r;
   }
-  if (key.type == KeyType::kEd25519)
+  if (!req.integrity_only && key.type == KeyType::kEd25519)
     r.warnings.push_back("Ed25519 signature: a Pedigree extension the OMS reference verifier does not accept");
   Statement st;
   if (!parse_statement(b.payload, req.bundle_path, &st, &err)) return finish(r, VerifyStatus::kRejected, err);

@@ -29,6 +29,9 @@ struct VerifyRequest {
   std::string issuer;                    ///< keyless method: expected OIDC issuer
   bool ignore_unsigned_files = false;    ///< files on disk that the payload does not list are accepted
   bool at_signing_time = false;          ///< check certificate validity at the leaf's notBefore (reference rule)
+  /// No trust given: skip the signature and identity checks and only compare the files
+  /// with the signed manifest (method "none"; the signer is whatever the bundle claims).
+  bool integrity_only = false;
   std::optional<time_t> now;             ///< validity time override (tests); default: current time
   unsigned jobs = 0;
 };
@@ -40,9 +43,10 @@ enum class VerifyStatus { kVerified, kRejected, kCannotRun };
 struct VerifyResult {
   VerifyStatus status = VerifyStatus::kCannotRun;
   Error reason;
-  std::string method;                  ///< "key", "certificate" or "keyless"
+  std::string method;                  ///< "key", "certificate", "keyless" or "none" (integrity_only)
   std::string key_type;                ///< "ECDSA P-384", ...
-  std::string signer;                  ///< leaf subject (certificate method)
+  std::string signer;                  ///< leaf subject (certificate method; claimed, with integrity_only)
+  std::string material;                ///< "public key", "certificate chain" or "Sigstore certificate"
   std::string model_name;              ///< subject name in the payload
   std::string root_hex;                ///< manifest root (subject digest)
   size_t resources = 0;                ///< resources in the payload

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "sbom/audit_store.h"
+#include "tests/support/http_stub.h"
 #include "tests/support/test_util.h"
 
 namespace pedigree {
@@ -37,6 +38,22 @@ std::string slurp(const fs::path& p) {
   return ss.str();
 }
 
+// The sample directories these tests audit (22 models in every format; later samples are not included so
+// that the counts below stay fixed).
+std::vector<std::string> sample_dirs() {
+  std::vector<std::string> dirs;
+  for (const char* d : {"lineage", "malicious", "numpy", "pickle", "probe-models", "tinyllama", "tinyllama-gguf",
+                        "tinyllama-hf", "tinyllama-onnx", "tinyllama-onnx-external", "tinyllama-sharded"})
+    dirs.push_back(test::samples_dir() + "/" + d);
+  return dirs;
+}
+
+std::vector<std::string> audit_args(std::vector<std::string> before, const std::vector<std::string>& after) {
+  for (const std::string& d : sample_dirs()) before.push_back(d);
+  before.insert(before.end(), after.begin(), after.end());
+  return before;
+}
+
 class Audit : public ::testing::Test {
  protected:
   void SetUp() override { setenv("SOURCE_DATE_EPOCH", "1700000000", 1); }
@@ -46,7 +63,7 @@ class Audit : public ::testing::Test {
 TEST_F(Audit, SamplesInEveryFormatAndResumedWithNothingToDo) {
   TempDir t;
   std::string out = (t.path() / "out").string();
-  auto r = run_pedigree({"audit", test::samples_dir(), "-o", out, "--jobs", "2"});
+  auto r = run_pedigree(audit_args({"audit"}, {"-o", out, "--jobs", "2"}));
   ASSERT_EQ(r.exit_code, 1) << r.err;  // the two malicious samples are flagged
   EXPECT_NE(r.out.find(": 20 pass, 2 flagged, 0 error"), std::string::npos) << r.out;
   nlohmann::json j = nlohmann::json::parse(slurp(out + "/inventory.json"));
@@ -62,6 +79,14 @@ TEST_F(Audit, SamplesInEveryFormatAndResumedWithNothingToDo) {
     EXPECT_EQ(s["tensor_content_root"], scan["tensor_content_root"]);
     EXPECT_EQ(s["format"], scan["format"]);
   }
+  // One AI-BOM per model, valid against the official schema.
+  for (const auto& s : j["subjects"]) {
+    ASSERT_TRUE(s.contains("bom")) << s.dump();
+    ASSERT_TRUE(fs::exists(out + "/" + s["bom"].get<std::string>())) << s["bom"];
+  }
+  std::string one = out + "/" + j["subjects"][0]["bom"].get<std::string>();
+  auto ov = run_pedigree({"bom", "validate", one});
+  EXPECT_EQ(ov.exit_code, 0) << one << ov.out << ov.err;
   std::string csv = slurp(out + "/inventory.csv");
   size_t lines = 0;
   for (size_t p = 0; (p = csv.find("\r\n", p)) != std::string::npos; p += 2) ++lines;
@@ -72,7 +97,7 @@ TEST_F(Audit, SamplesInEveryFormatAndResumedWithNothingToDo) {
   EXPECT_EQ(bom["components"].size(), 22u);
 
   std::string before = slurp(out + "/inventory.json") + slurp(out + "/inventory.html") + slurp(out + "/fleet.cdx.json");
-  auto again = run_pedigree({"audit", test::samples_dir(), "-o", out});
+  auto again = run_pedigree(audit_args({"audit"}, {"-o", out}));
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("pedigree audit: resumed: 22 done, 0 to go"), std::string::npos) << again.err;
   EXPECT_NE(again.out.find("(0 scanned now, 22 from the store)"), std::string::npos) << again.out;
@@ -92,7 +117,7 @@ TEST_F(Audit, HtmlTableInChromiumMatchesTheJson) {
   if (access(chromium.c_str(), X_OK) != 0) GTEST_SKIP() << "Debian's chromium is not installed (apt-get install chromium)";
   TempDir t;
   std::string out = (t.path() / "out").string();
-  ASSERT_EQ(run_pedigree({"audit", test::samples_dir(), "-o", out}).exit_code, 1);
+  ASSERT_EQ(run_pedigree(audit_args({"audit"}, {"-o", out})).exit_code, 1);
   auto dom = test::run_command({chromium, "--headless", "--disable-gpu", "--no-sandbox", "--no-first-run",
                                 "--user-data-dir=" + (t.path() / "chromium").string(), "--dump-dom",
                                 "file://" + out + "/inventory.html"});
@@ -148,6 +173,33 @@ TEST_F(Audit, EndpointsThatCannotBeScannedAreErrorRows) {
   auto retry = run_pedigree({"audit", "--inventory", inv, "-o", out, "--format", "json", "--retry-errors"});
   EXPECT_NE(retry.err.find("resumed: 1 done, 1 to go"), std::string::npos) << retry.err;
   EXPECT_EQ(retry.exit_code, 2);
+}
+
+TEST_F(Audit, EndpointsAreProbedWithThePacks) {
+  TempDir t;
+  setenv("XDG_CACHE_HOME", (t.path() / "cache").c_str(), 1);  // the probe cache stays in the test's directory
+  std::string pack = t.write("stub.yaml", R"(id: stub-canary
+version: 1
+description: "one canary for the stub"
+kind: canary
+chance_probability: 0.00390625
+threshold: 0.01
+prompts:
+  - {id: t01, text: "hello", expect: {match: exact, value: "world"}}
+)");
+  test::HttpStub stub;
+  stub.set_fallback(test::HttpStub::json(
+      R"({"choices":[{"finish_reason":"stop","index":0,"message":{"role":"assistant","content":"world"}}]})"));
+  std::string inv = t.write("fleet.txt", "endpoint: " + stub.url() + "/v1 model: leaky\n");
+  std::string out = (t.path() / "out").string();
+  auto r = run_pedigree({"audit", "--inventory", inv, "--pack", pack, "-o", out, "--format", "json"});
+  unsetenv("XDG_CACHE_HOME");
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // the canary answered: flagged
+  nlohmann::json j = nlohmann::json::parse(slurp(out + "/inventory.json"));
+  ASSERT_EQ(j["subjects"].size(), 1u);
+  EXPECT_EQ(j["subjects"][0]["verdict"], "flagged");
+  EXPECT_EQ(j["subjects"][0]["model"], "leaky");
+  EXPECT_EQ(stub.requests().size(), 1u);
 }
 
 TEST_F(Audit, RefusesBadArguments) {

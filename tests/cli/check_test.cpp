@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "tests/support/cdx_node.h"
+#include "tests/support/http_stub.h"
 #include "tests/support/pki_util.h"
 #include "tests/support/test_util.h"
 
@@ -39,10 +40,25 @@ struct FixedDate {
   ~FixedDate() { unsetenv("PEDIGREE_NOW"); }
 };
 
-// A copy of samples/tinyllama-hf in a temp dir, with a policy file written beside it.
+// Points XDG_DATA_HOME (the default registry's home) at `dir` for the runs in scope.
+class DataHome {
+ public:
+  explicit DataHome(const fs::path& dir) {
+    if (const char* old = std::getenv("XDG_DATA_HOME")) old_ = old;
+    setenv("XDG_DATA_HOME", dir.c_str(), 1);
+  }
+  ~DataHome() { old_.empty() ? unsetenv("XDG_DATA_HOME") : setenv("XDG_DATA_HOME", old_.c_str(), 1); }
+
+ private:
+  std::string old_;
+};
+
+// A copy of samples/tinyllama-hf in a temp dir, with a policy file written beside it;
+// the default registry is looked for (and not found) in the temp dir.
 struct Work {
   TempDir t;
   std::string model;
+  DataHome home{t.path() / "xdg"};
   Work() {
     model = (t.path() / "tinyllama-hf").string();
     fs::copy(sample("tinyllama-hf"), model, fs::copy_options::recursive);
@@ -218,11 +234,98 @@ TEST(CliCheck, LineageAndProbesNotEvaluated) {
   json j = check_json(w.model, w.policy(text), 1);
   ASSERT_EQ(j["results"].size(), 2u);
   EXPECT_EQ(j["results"][0]["status"], "not-evaluated");
-  EXPECT_EQ(j["results"][0]["message"], "lineage registry evidence is not available in this build");
+  EXPECT_EQ(j["results"][0]["message"], "no lineage registry: set rules.lineage.registry, pass --registry, or create " +
+                                            (w.t.path() / "xdg/pedigree/registry.db").string() +
+                                            " (pedigree registry add)");
   EXPECT_EQ(j["results"][1]["subject"], "distill-basic");
-  EXPECT_EQ(j["results"][1]["message"], "probe pack evidence is not available in this build");
+  EXPECT_EQ(j["results"][1]["message"],
+            "no probe backend: pass --endpoint URL --model NAME, or check a GGUF model (served by llama-server)");
   EXPECT_EQ(check(w.model, w.policy("on_not_evaluated: warn\n" + text)).exit_code, 0);
   EXPECT_EQ(check(w.model, w.policy("on_not_evaluated: pass\n" + text)).exit_code, 0);
+}
+
+// PDG040 on the lineage samples: base registered as protected; the policy names the registry
+// (relative to the policy file), or --registry gives it.
+TEST(CliCheck, LineageRulePassAndFail) {
+  Work w;
+  std::string db = (w.t.path() / "reg.db").string();
+  ASSERT_EQ(run_pedigree({"registry", "--registry", db, "add", sample("lineage/base.safetensors"), "--name", "base",
+                          "--protected"}).exit_code, 0);
+  std::string p = w.policy("rules:\n  lineage:\n    registry: reg.db\n    max_similarity: 0.5\n");
+  json j = check_json(sample("lineage/base.safetensors"), p, 1);
+  EXPECT_EQ(j["results"][0]["status"], "fail");
+  EXPECT_EQ(j["results"][0]["message"], "similarity 1.0000 to protected model base exceeds 0.5");
+  EXPECT_EQ(j["results"][0]["evidence"][0]["what"], "base: identity (similarity 1)");
+  EXPECT_EQ(j["results"][0]["evidence"][0]["command"],
+            "pedigree lineage " + sample("lineage/base.safetensors") + " --registry " + db);
+  j = check_json(sample("lineage/independent.safetensors"), p, 0);
+  EXPECT_EQ(j["results"][0]["status"], "pass");
+  EXPECT_EQ(j["results"][0]["message"].get<std::string>().rfind("highest similarity 0.", 0), 0u) << j["results"][0];
+  // The derived sample stays above the limit.
+  j = check_json(sample("lineage/instruct.safetensors"), p, 1);
+  EXPECT_EQ(j["results"][0]["status"], "fail") << j["results"][0];
+  // No registry in the policy: --registry.
+  std::string q = w.policy("rules:\n  lineage:\n    max_similarity: 0.5\n");
+  EXPECT_EQ(check(sample("lineage/base.safetensors"), q, {"--registry", db}).exit_code, 1);
+  EXPECT_EQ(check(sample("lineage/independent.safetensors"), q, {"--registry", db}).exit_code, 0);
+  // A registry the policy names that does not exist is exit 2, not a failed model.
+  auto r = check(w.model, w.policy("rules:\n  lineage:\n    registry: none.db\n    max_similarity: 0.5\n"));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "pedigree: error: cannot open registry " + (w.t.path() / "none.db").string() + ": no such file\n");
+}
+
+const char* const kStubPack = R"(id: stub-canary
+version: 1
+description: "one canary for the stub"
+kind: canary
+chance_probability: 0.00390625
+prompts:
+  - {id: t01, text: "hello", expect: {match: exact, value: "world"}}
+)";
+
+// PDG050 through --endpoint: the in-process stub answers "world" (the canary: p = 1/256) or "nope" (p = 1).
+TEST(CliCheck, ProbeRulePassAndFail) {
+  Work w;
+  std::string pack = w.t.write("stub.yaml", kStubPack);
+  std::string p = w.policy("rules:\n  probes:\n    packs:\n      - {pack: " + pack +
+                           ", min_p_value: 0.01, max_score: 0.5}\n");
+  for (const char* answer : {"world", "nope"}) {
+    test::HttpStub stub;
+    stub.set_fallback(test::HttpStub::json(
+        std::string(R"({"choices":[{"finish_reason":"stop","index":0,"message":{"role":"assistant","content":")") +
+        answer + "\"}}]}"));
+    bool hit = std::string(answer) == "world";
+    auto r = check(w.model, p, {"--endpoint", stub.url() + "/v1", "--model", "m", "--no-cache", "--format", "json"});
+    EXPECT_EQ(r.exit_code, hit ? 1 : 0) << r.out << r.err;
+    json j = json::parse(r.out, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << r.out;
+    EXPECT_EQ(j["results"][0]["subject"], pack);
+    EXPECT_EQ(j["results"][0]["status"], hit ? "fail" : "pass");
+    EXPECT_EQ(j["results"][0]["message"], hit ? pack + ": p-value 0.00390625 < 0.01, score 1 > 0.5"
+                                              : pack + ": p-value 1 >= 0.01, score 0 <= 0.5");
+    EXPECT_EQ(j["results"][0]["evidence"][0]["command"],
+              "pedigree probe --endpoint " + stub.url() + "/v1 --model m --pack " + pack);
+  }
+  auto down = check(w.model, p, {"--endpoint", "http://127.0.0.1:" + std::to_string(test::closed_port()) + "/v1",
+                                 "--model", "m", "--no-cache"});
+  EXPECT_EQ(down.exit_code, 2) << down.out;
+  auto bad = check(w.model, w.policy("rules:\n  probes:\n    packs:\n      - {pack: nope, min_p_value: 0.01}\n"),
+                   {"--endpoint", "http://127.0.0.1:1/v1", "--model", "m"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err.rfind("pedigree: error: " + (w.t.path() / "policy.yaml").string() + ": rules.probes: nope: ", 0), 0u)
+      << bad.err;
+}
+
+// PDG050 on the trained GGUF samples through the real llama-server.
+TEST(CliCheck, ProbeRuleOnGgufWithLlamaServer) {
+  std::string server = test::llama_server_binary();
+  if (server.empty()) GTEST_SKIP() << "llama-server not built: run scripts/llama-server.sh or set PEDIGREE_LLAMA_SERVER";
+  Work w;
+  std::string p = w.policy("rules:\n  probes:\n    packs:\n      - {pack: " + sample("probe-packs/canary-tiny.yaml") +
+                           ", min_p_value: 0.000001}\n");
+  std::vector<std::string> extra = {"--llama-server", server, "--cache-dir", (w.t.path() / "cache").string()};
+  EXPECT_EQ(check(sample("probe-models/canary-implanted.gguf"), p, extra).exit_code, 1);
+  EXPECT_EQ(check(sample("probe-models/clean-twin.gguf"), p, extra).exit_code, 0);
 }
 
 TEST(CliCheck, ExceptionsActiveAndExpired) {

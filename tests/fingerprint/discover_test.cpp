@@ -47,6 +47,13 @@ TEST(Discover, AppliesTheModelRule) {
 
 TEST(Discover, FindsEverySampleModel) {
   std::vector<std::string> f = found(test::samples_dir());
+  std::vector<std::string> archs;
+  for (const char* a : {"gemma", "gpt2", "mistral", "phi3", "qwen2"})
+    for (const char* m : {"base.gguf", "hf/", "independent.gguf", "permuted.safetensors"})
+      archs.push_back(std::string("lineage-archs/") + a + "/" + m);
+  ASSERT_GE(f.size(), archs.size());
+  EXPECT_EQ(std::vector<std::string>(f.begin(), f.begin() + archs.size()), archs);
+  f.erase(f.begin(), f.begin() + archs.size());
   EXPECT_EQ(f, (std::vector<std::string>{
                    "lineage/base.safetensors", "lineage/independent.safetensors", "lineage/instruct.safetensors",
                    "lineage/permuted.safetensors", "malicious/evil.pkl", "malicious/evil.pt",

@@ -362,6 +362,12 @@ TEST(BomGenerate, RandomSerialIsVersion4) {
   EXPECT_NE(std::string("89ab").find(a[9 + 19]), std::string::npos) << a;
 }
 
+TEST(BomGenerate, NameSerialIsVersion5) {
+  // Python: uuid.uuid5(uuid.NAMESPACE_URL, 'https://example.com/model')
+  EXPECT_EQ(name_uuid_urn("https://example.com/model"), "urn:uuid:6e742602-380f-5c06-b23e-ff97e02e65de");
+  EXPECT_NE(name_uuid_urn("a"), name_uuid_urn("b"));
+}
+
 TEST(BomGenerate, SerialValidation) {
   EXPECT_TRUE(valid_serial(kSerial));
   EXPECT_FALSE(valid_serial("urn:uuid:12345678-1234-4234-8234-123456789ABC"));
@@ -418,8 +424,8 @@ TEST(BomGenerate, FilesFromManifests) {
   s.model_name = "m";
   b.model_name = "m";
   b.options.algorithm = HashAlgorithm::kBlake2b512;
-  s.resources = {{"a", "/m/a", 0, 3, std::vector<uint8_t>(32, 1)}, {"b", "/m/b", 0, 4, std::vector<uint8_t>(32, 2)}};
-  b.resources = {{"a", "/m/a", 0, 3, std::vector<uint8_t>(64, 3)}, {"b", "/m/b", 0, 4, std::vector<uint8_t>(64, 4)}};
+  s.resources = {{"a", "/m/a", 0, 3, std::vector<uint8_t>(32, 1), {}}, {"b", "/m/b", 0, 4, std::vector<uint8_t>(32, 2), {}}};
+  b.resources = {{"a", "/m/a", 0, 3, std::vector<uint8_t>(64, 3), {}}, {"b", "/m/b", 0, 4, std::vector<uint8_t>(64, 4), {}}};
   std::vector<BomFile> files;
   Error err;
   ASSERT_TRUE(bom_files_from_manifests(s, &b, &files, &err)) << err.str();

@@ -46,7 +46,7 @@ TEST(Sarif, DriverRulesAndResults) {
   const json& run = s["runs"][0];
   EXPECT_EQ(run["tool"]["driver"]["name"], "pedigree");
   EXPECT_EQ(run["tool"]["driver"]["version"], "1.2.3");
-  EXPECT_TRUE(run["tool"]["driver"]["informationUri"].is_string());
+  EXPECT_FALSE(run["tool"]["driver"].contains("informationUri"));  // no project URL: the optional field is left out
   ASSERT_EQ(run["tool"]["driver"]["rules"].size(), policy_rules().size());
   EXPECT_EQ(run["tool"]["driver"]["rules"][0]["id"], "PDG001");
   EXPECT_TRUE(run["tool"]["driver"]["rules"][0]["help"]["text"].is_string());
@@ -67,6 +67,12 @@ TEST(Sarif, DriverRulesAndResults) {
   EXPECT_EQ(res[2]["suppressions"][0]["kind"], "external");
   EXPECT_EQ(res[2]["suppressions"][0]["justification"], "r (expires 2030-01-01, policy line 9)");
   EXPECT_NE(res[0]["partialFingerprints"], res[2]["partialFingerprints"]);
+}
+
+TEST(Sarif, InformationUriOnlyWhenGiven) {
+  SarifOptions o;
+  o.information_uri = "https://example.org/pedigree";
+  EXPECT_EQ(report_sarif(sample_report(), o)["runs"][0]["tool"]["driver"]["informationUri"], "https://example.org/pedigree");
 }
 
 TEST(Sarif, ArtifactLocation) {
