@@ -1,7 +1,9 @@
 // This file implements `pedigree probe`: list or validate probe packs, or
 // open the model's backend (HTTP endpoint or local GGUF), run the packs and
-// print the per-pack decisions (docs/probes.md). Exit 1 when any pack is flagged.
+// print the per-pack decisions (docs/probes.md; watermark packs:
+// docs/watermark.md). Exit 1 when any pack is flagged or a watermark detected.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <memory>
 
@@ -12,6 +14,7 @@
 #include "probes/open_backend.h"
 #include "probes/pack.h"
 #include "probes/runner.h"
+#include "probes/watermark_pack.h"
 
 namespace pedigree::cli {
 namespace {
@@ -38,6 +41,16 @@ int validate_pack(const std::string& path) {
   Pack p;
   Error err;
   if (!probes::load_pack_file(path, &p, &err)) return report_error(err);
+  if (p.watermark) {
+    probes::WatermarkAssets files;
+    if (!probes::load_watermark_files(*p.watermark, &files, &err)) return report_error(err);
+    std::printf("%s: valid watermark pack '%s' version %lld, scheme %s, modes %s, %zu prompts, %zu reference texts, "
+                "tokenizer %s, sha256 %s\n",
+                path.c_str(), p.id.c_str(), static_cast<long long>(p.version), p.watermark->scheme.c_str(),
+                fmt::format("{}", fmt::join(p.watermark->modes, "+")).c_str(), p.watermark->prompts.size(),
+                files.reference.size(), std::string(files.tokenizer->kind()).c_str(), p.sha256.c_str());
+    return kOk;
+  }
   std::printf("%s: valid %s pack '%s' version %lld, %zu prompts, sha256 %s\n", path.c_str(),
               probes::pack_kind_name(p.kind), p.id.c_str(), static_cast<long long>(p.version), p.prompts.size(),
               p.sha256.c_str());
@@ -94,7 +107,7 @@ int run_probe(const ProbeArgs& a) {
   std::unique_ptr<probes::Backend> backend;
   if (!probes::open_backend(backend_options(a), &backend, &err)) return report_error(err);
   probes::RunResult r;
-  if (!probes::run_packs(packs, *backend, {a.concurrency, a.declared}, &r, &err)) return report_error(err);
+  if (!probes::run_packs(packs, *backend, {a.concurrency, a.declared, a.watermark_keys}, &r, &err)) return report_error(err);
   std::string text = a.json ? json_text(with_requests(probes::result_json(r), a, *backend))
                              : probes::result_text(r) + requests_line(a, *backend);
   if (!write_output(a.output, text, &err)) return report_error(err);

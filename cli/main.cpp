@@ -233,11 +233,14 @@ void add_lineage(CLI::App& app, Args& a) {
 
 void add_probe(CLI::App& app, Args& a) {
   CLI::App* c = app.add_subcommand(
-      "probe", "Run behavioural probe packs (canary, trigger, identity) against a model (exit 1 when flagged)");
+      "probe", "Run behavioural probe packs (canary, trigger, identity, watermark) against a model (exit 1 when flagged)");
   c->add_option("MODEL", a.probe.gguf, "Local GGUF model, served by llama-server (instead of --endpoint)");
   c->add_option("--endpoint", a.probe.endpoint, "OpenAI-compatible endpoint URL, e.g. http://127.0.0.1:8080/v1");
   c->add_option("--model", a.probe.model, "Model name at the endpoint (API key only from $PEDIGREE_API_KEY)");
   c->add_option("--pack", a.probe.packs, "Built-in pack id or pack file (repeatable)")->allow_extra_args(false);
+  c->add_option("--watermark-key", a.probe.watermark_keys,
+                "Watermark key file for watermark packs (repeatable; several keys: Bonferroni)")
+      ->allow_extra_args(false);
   c->add_flag("--json", a.probe.json, "Print JSON (every probe, per-vendor statistics)");
   c->add_option("-o,--output", a.probe.output, "Write the result to FILE (atomically) instead of stdout");
   c->add_option("--concurrency", a.probe.concurrency, "Requests in flight (default 4, at most 64)");

@@ -13,6 +13,7 @@ struct ProbeArgs {
   std::string endpoint;
   std::string model;
   std::vector<std::string> packs;
+  std::vector<std::string> watermark_keys;  ///< key files for watermark packs (never printed)
   bool json = false;
   std::string output;
   int concurrency = 4;

@@ -25,7 +25,7 @@ struct Ctx {
   bool bad(const std::string& field, const std::string& msg) const { return fail(err, path, std::nullopt, field + ": " + msg); }
 };
 
-std::string quoted(std::string_view s) { return "'" + escape_bytes(s, false, 64) + "'"; }
+std::string in_quotes(std::string_view s) { return "'" + escape_bytes(s, false, 64) + "'"; }
 
 std::string scalar_text(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : std::string("a ") + (n.IsSequence() ? "list" : "mapping"); }
 
@@ -38,7 +38,7 @@ bool allowed_keys(const Ctx& c, const YAML::Node& map, const std::string& where,
 }
 
 bool need_map(const Ctx& c, const YAML::Node& n, const std::string& field) {
-  return n.IsMap() || c.bad(field, "want a mapping, got " + (n.IsScalar() ? quoted(n.Scalar()) : "a list"));
+  return n.IsMap() || c.bad(field, "want a mapping, got " + (n.IsScalar() ? in_quotes(n.Scalar()) : "a list"));
 }
 
 bool get_string(const Ctx& c, const YAML::Node& n, const std::string& field, std::string* out, size_t max_bytes) {
@@ -62,7 +62,7 @@ bool get_int(const Ctx& c, const YAML::Node& n, const std::string& field, int64_
   int64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (!n.IsScalar() || s.empty() || ec != std::errc() || end != s.data() + s.size())
-    return c.bad(field, "want an integer, got " + (n.IsScalar() ? quoted(s) : scalar_text(n)));
+    return c.bad(field, "want an integer, got " + (n.IsScalar() ? in_quotes(s) : scalar_text(n)));
   if (v < lo || v > hi)
     return c.bad(field, std::to_string(v) + " out of range (want " + std::to_string(lo) + ".." + std::to_string(hi) + ")");
   *out = v;
@@ -74,7 +74,7 @@ bool get_number(const Ctx& c, const YAML::Node& n, const std::string& field, dou
   char* end = nullptr;
   double v = s.empty() ? 0.0 : std::strtod(s.c_str(), &end);
   if (!n.IsScalar() || s.empty() || end != s.c_str() + s.size() || !std::isfinite(v))
-    return c.bad(field, "want a number, got " + (n.IsScalar() ? quoted(s) : scalar_text(n)));
+    return c.bad(field, "want a number, got " + (n.IsScalar() ? in_quotes(s) : scalar_text(n)));
   *out = v;
   return true;
 }
@@ -83,7 +83,7 @@ bool get_bool(const Ctx& c, const YAML::Node& n, const std::string& field, bool*
   std::string s = n.IsScalar() ? n.Scalar() : "";
   if (s == "true") return *out = true, true;
   if (s == "false") return *out = false, true;
-  return c.bad(field, "want true or false, got " + (n.IsScalar() ? quoted(s) : scalar_text(n)));
+  return c.bad(field, "want true or false, got " + (n.IsScalar() ? in_quotes(s) : scalar_text(n)));
 }
 
 bool valid_id(const std::string& id) {
@@ -107,7 +107,7 @@ bool parse_sampling(const Ctx& c, const YAML::Node& n, Sampling* s) {
   if (n["temperature"]) {
     if (!get_number(c, n["temperature"], "sampling.temperature", &s->temperature)) return false;
     if (s->temperature < 0.0 || s->temperature > 2.0)
-      return c.bad("sampling.temperature", quoted(n["temperature"].Scalar()) + " out of range (want 0..2)");
+      return c.bad("sampling.temperature", in_quotes(n["temperature"].Scalar()) + " out of range (want 0..2)");
   }
   if (n["max_tokens"]) {
     if (!get_int(c, n["max_tokens"], "sampling.max_tokens", 1, kMaxTokens, &v)) return false;
@@ -125,8 +125,8 @@ bool parse_matcher_kind(const Ctx& c, const YAML::Node& map, const std::string& 
   if (!get_required_string(c, map, "match", field, &name, 64)) return false;
   std::optional<MatchKind> k = match_kind_from_name(name);
   if (claims && k != MatchKind::kRegex && k != MatchKind::kNormalized)
-    return c.bad(field, "unknown matcher " + quoted(name) + " (want regex or normalized)");
-  if (!k) return c.bad(field, "unknown matcher " + quoted(name) + " (want exact, normalized, regex or sha256)");
+    return c.bad(field, "unknown matcher " + in_quotes(name) + " (want regex or normalized)");
+  if (!k) return c.bad(field, "unknown matcher " + in_quotes(name) + " (want exact, normalized, regex or sha256)");
   *out = *k;
   return true;
 }
@@ -168,7 +168,7 @@ bool parse_prompt(const Ctx& c, const YAML::Node& n, size_t i, PackKind kind, Pr
   if (n["form"]) {
     if (!get_string(c, n["form"], where + ".form", &p->form, 64)) return false;
     if (p->form != "chat" && p->form != "completion")
-      return c.bad(where + ".form", "unknown form " + quoted(p->form) + " (want chat or completion)");
+      return c.bad(where + ".form", "unknown form " + in_quotes(p->form) + " (want chat or completion)");
   }
   if (n["system"]) {
     if (!get_string(c, n["system"], where + ".system", &p->system, kMaxTextBytes)) return false;
@@ -203,7 +203,7 @@ bool parse_prompts(const Ctx& c, const YAML::Node& root, Pack* p) {
     auto [it, fresh] = seen.emplace(pr.id, i);
     if (!fresh)
       return c.bad("prompts[" + std::to_string(i) + "].id",
-                   "duplicate id " + quoted(pr.id) + " (also prompts[" + std::to_string(it->second) + "])");
+                   "duplicate id " + in_quotes(pr.id) + " (also prompts[" + std::to_string(it->second) + "])");
     p->prompts.push_back(std::move(pr));
   }
   return true;
@@ -238,7 +238,7 @@ bool parse_claims(const Ctx& c, const YAML::Node& root, Pack* p) {
     auto [it, fresh] = seen.emplace(cl.vendor, i);
     if (!fresh)
       return c.bad("claims[" + std::to_string(i) + "].vendor",
-                   "duplicate vendor " + quoted(cl.vendor) + " (also claims[" + std::to_string(it->second) + "])");
+                   "duplicate vendor " + in_quotes(cl.vendor) + " (also claims[" + std::to_string(it->second) + "])");
     p->claims.push_back(std::move(cl));
   }
   if (root["declared_vendor"] && !get_string(c, root["declared_vendor"], "declared_vendor", &p->declared_vendor, 128))
@@ -248,12 +248,12 @@ bool parse_claims(const Ctx& c, const YAML::Node& root, Pack* p) {
 
 bool parse_probability(const Ctx& c, const YAML::Node& n, const char* field, double* out) {
   if (!get_number(c, n, field, out)) return false;
-  return (*out > 0.0 && *out < 1.0) || c.bad(field, quoted(n.Scalar()) + " out of range (want 0 < p < 1)");
+  return (*out > 0.0 && *out < 1.0) || c.bad(field, in_quotes(n.Scalar()) + " out of range (want 0 < p < 1)");
 }
 
-bool parse_header(const Ctx& c, const YAML::Node& root, Pack* p) {
+bool parse_kind(const Ctx& c, const YAML::Node& root, Pack* p) {
   if (!get_required_string(c, root, "id", "id", &p->id, 256)) return false;
-  if (!valid_id(p->id)) return c.bad("id", quoted(p->id) + " is not a pack id (want [a-z0-9][a-z0-9-]{0,63})");
+  if (!valid_id(p->id)) return c.bad("id", in_quotes(p->id) + " is not a pack id (want [a-z0-9][a-z0-9-]{0,63})");
   if (!root["version"]) return c.bad("version", "required field missing");
   if (!get_int(c, root["version"], "version", 1, INT64_MAX, &p->version)) return false;
   if (!get_required_string(c, root, "description", "description", &p->description, kMaxTextBytes)) return false;
@@ -262,7 +262,12 @@ bool parse_header(const Ctx& c, const YAML::Node& root, Pack* p) {
   if (kind == "canary") p->kind = PackKind::kCanary;
   else if (kind == "trigger") p->kind = PackKind::kTrigger;
   else if (kind == "identity") p->kind = PackKind::kIdentity;
-  else return c.bad("kind", "unknown kind " + quoted(kind) + " (want canary, trigger or identity)");
+  else if (kind == "watermark") p->kind = PackKind::kWatermark;
+  else return c.bad("kind", "unknown kind " + in_quotes(kind) + " (want canary, trigger, identity or watermark)");
+  return true;
+}
+
+bool parse_header(const Ctx& c, const YAML::Node& root, Pack* p) {
   if (root["sampling"] && !parse_sampling(c, root["sampling"], &p->sampling)) return false;
   if (!root["chance_probability"]) return c.bad("chance_probability", "required field missing");
   if (!parse_probability(c, root["chance_probability"], "chance_probability", &p->chance_probability)) return false;
@@ -271,12 +276,97 @@ bool parse_header(const Ctx& c, const YAML::Node& root, Pack* p) {
   return !root["threshold"] || parse_probability(c, root["threshold"], "threshold", &p->threshold);
 }
 
+// YAML to JSON for the watermark section: plain scalars become numbers, booleans
+// or null when they read as such; quoted scalars stay strings. Nodes are counted
+// (aliases can repeat a subtree) and nesting is capped.
+struct ToJson {
+  const Ctx& c;
+  size_t nodes = 0;
+  static constexpr size_t kMaxNodes = size_t{1} << 18;
+  static constexpr int kMaxDepth = 32;
+
+  static bool whole(const std::string& s, const char* end) { return end == s.data() + s.size(); }
+
+  static nlohmann::json scalar(const YAML::Node& n) {
+    const std::string& s = n.Scalar();
+    if (n.Tag() != "?") return s;  // quoted or explicitly tagged: a string
+    if (s == "true" || s == "false") return s == "true";
+    if (s == "null" || s == "~" || s.empty()) return nullptr;
+    uint64_t u = 0;
+    if (auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), u); ec == std::errc() && whole(s, end)) return u;
+    int64_t i = 0;
+    if (auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), i); ec == std::errc() && whole(s, end)) return i;
+    char* end = nullptr;
+    double d = std::strtod(s.c_str(), &end);
+    if (whole(s, end) && std::isfinite(d) && s.find_first_of("0123456789") != std::string::npos) return d;
+    return s;
+  }
+
+  bool convert(const YAML::Node& n, const std::string& where, int depth, nlohmann::json* out) {
+    if (++nodes > kMaxNodes) return c.bad(where, "more than " + std::to_string(kMaxNodes) + " yaml nodes");
+    if (depth > kMaxDepth) return c.bad(where, "nested deeper than " + std::to_string(kMaxDepth) + " levels");
+    if (n.IsScalar()) return *out = scalar(n), true;
+    if (n.IsSequence()) {
+      *out = nlohmann::json::array();
+      for (size_t i = 0; i < n.size(); ++i) {
+        nlohmann::json v;
+        if (!convert(n[i], where + "[" + std::to_string(i) + "]", depth + 1, &v)) return false;
+        out->push_back(std::move(v));
+      }
+      return true;
+    }
+    if (n.IsMap()) {
+      *out = nlohmann::json::object();
+      for (const auto& kv : n) {
+        if (!kv.first.IsScalar()) return c.bad(where, "mapping key is not a string");
+        std::string key = kv.first.Scalar();
+        nlohmann::json v;
+        if (!convert(kv.second, where + "." + escape_bytes(key, true, 64), depth + 1, &v)) return false;
+        (*out)[key] = std::move(v);
+      }
+      return true;
+    }
+    return *out = nullptr, true;
+  }
+};
+
+bool parse_watermark_section(const Ctx& c, const YAML::Node& root, Pack* p) {
+  for (std::string f : {"sampling", "chance_probability", "chance_source", "threshold", "prompts", "claims",
+                        "declared_vendor"})
+    if (root[f])
+      return c.bad(f, "not allowed in watermark packs (" +
+                          (f == "threshold" || f == "prompts" ? "use watermark." + f : "see docs/watermark.md") + ")");
+  YAML::Node n = root["watermark"];
+  if (!n) return c.bad("watermark", "required field missing in watermark packs");
+  ToJson conv{c};
+  nlohmann::json j;
+  if (!conv.convert(n, "watermark", 0, &j)) return false;
+  wm::WatermarkConfig cfg;
+  if (!wm::parse_watermark_config(j, c.path, &cfg, c.err)) return false;
+  p->watermark = std::move(cfg);
+  return true;
+}
+
 bool parse_root(const Ctx& c, const YAML::Node& root, Pack* p) {
   if (!root.IsMap()) return c.bad("pack", "want a mapping at the top level");
   if (!allowed_keys(c, root, "", {"id", "version", "description", "kind", "sampling", "chance_probability",
-                                  "chance_source", "threshold", "prompts", "claims", "declared_vendor"}))
+                                  "chance_source", "threshold", "prompts", "claims", "declared_vendor", "watermark"}))
     return false;
+  if (!parse_kind(c, root, p)) return false;
+  if (p->kind == PackKind::kWatermark) return parse_watermark_section(c, root, p);
+  if (root["watermark"]) return c.bad("watermark", "only allowed in watermark packs");
   return parse_header(c, root, p) && parse_prompts(c, root, p) && parse_claims(c, root, p);
+}
+
+// A relative tokenizer or reference path of a watermark pack names a file next to the pack.
+void resolve_watermark_paths(const std::string& pack_path, wm::WatermarkConfig* w) {
+  size_t slash = pack_path.rfind('/');
+  std::string dir = slash == std::string::npos ? "" : pack_path.substr(0, slash + 1);
+  auto resolve = [&](std::string* f) {
+    if (!f->empty() && (*f)[0] != '/') *f = dir + *f;
+  };
+  if (w->tokenizer != "bytes") resolve(&w->tokenizer);
+  resolve(&w->reference);
 }
 
 std::string too_big(uint64_t size) {
@@ -291,6 +381,7 @@ const char* pack_kind_name(PackKind k) {
     case PackKind::kCanary: return "canary";
     case PackKind::kTrigger: return "trigger";
     case PackKind::kIdentity: return "identity";
+    case PackKind::kWatermark: return "watermark";
   }
   return "?";
 }
@@ -324,7 +415,9 @@ bool load_pack_file(const std::string& path, Pack* out, Error* err) {
   std::stringstream ss;
   ss << f.rdbuf();
   if (!f) return fail(err, path, std::nullopt, "cannot read pack file");
-  return parse_pack(ss.str(), path, out, err);
+  if (!parse_pack(ss.str(), path, out, err)) return false;
+  if (out->watermark) resolve_watermark_paths(path, &*out->watermark);
+  return true;
 }
 
 bool builtin_packs(std::vector<Pack>* out, Error* err) {

@@ -1,7 +1,8 @@
 // This file implements the probe-pack model and its YAML reader: a pack is a
 // versioned list of prompts with what a response must match (canary and
 // trigger packs) or which vendor claims to count (identity packs), the chance
-// probability under H0 and the decision threshold. Format: docs/probes.md.
+// probability under H0 and the decision threshold; watermark packs carry the
+// radioactivity detector's section instead. Format: docs/probes.md.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +13,7 @@
 
 #include "fingerprint/error.h"
 #include "probes/match.h"
+#include "probes/watermark_detect.h"
 
 namespace pedigree::probes {
 
@@ -24,9 +26,9 @@ inline constexpr size_t kMaxRegexBytes = 1024;
 inline constexpr int kMaxSamples = 1000;
 inline constexpr int kMaxTokens = 8192;
 
-enum class PackKind { kCanary, kTrigger, kIdentity };
+enum class PackKind { kCanary, kTrigger, kIdentity, kWatermark };
 
-/// "canary", "trigger", "identity".
+/// "canary", "trigger", "identity", "watermark".
 const char* pack_kind_name(PackKind k);
 
 /// How each prompt is sampled.
@@ -75,6 +77,10 @@ struct Pack {
   std::vector<Prompt> prompts;
   std::vector<Claim> claims;
   std::string declared_vendor;
+  /// Watermark packs only: the `watermark` section (docs/watermark.md). Its
+  /// tokenizer and reference paths are resolved against the pack file's
+  /// directory by load_pack_file().
+  std::optional<wm::WatermarkConfig> watermark;
   std::string source;  ///< file path, or "builtin:<id>"
   std::string sha256;  ///< hex SHA-256 of the pack file's bytes
 };

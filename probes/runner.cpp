@@ -13,6 +13,8 @@
 #include <mutex>
 #include <thread>
 
+#include "probes/watermark_pack.h"
+
 namespace pedigree::probes {
 namespace {
 
@@ -114,6 +116,7 @@ PackResult score_pack(const Pack& p, const RunOptions& opts, const std::vector<J
     r.probes.push_back(std::move(pr));
   }
   r.trials = r.probes.size();
+  if (p.kind == PackKind::kWatermark) return r;  // decided by run_watermark_pack
   if (p.kind == PackKind::kIdentity) {
     decide_identity(p, &r);
   } else {
@@ -123,11 +126,29 @@ PackResult score_pack(const Pack& p, const RunOptions& opts, const std::vector<J
   return r;
 }
 
+bool run_watermark_pack(const Pack& p, WatermarkAssets& a, Backend& backend, PackResult* r, Error* err) {
+  wm::DetectInputs in;
+  in.config = &*p.watermark;
+  in.tokenizer = a.tokenizer.get();
+  in.keys = std::move(a.keys);
+  in.reference = std::move(a.reference);
+  wm::WatermarkRun run;
+  if (!wm::run_watermark(backend, in, &run, err)) return false;
+  r->threshold = run.threshold;
+  r->log10_p = run.log10_p_adjusted;
+  r->flagged = run.detected;
+  r->watermark_config = p.watermark;
+  r->watermark = std::move(run);
+  return true;
+}
+
 }  // namespace
 
 bool run_packs(const std::vector<Pack>& packs, Backend& backend, const RunOptions& opts, RunResult* out, Error* err) {
   if (opts.concurrency < 1 || opts.concurrency > 64)
     return fail(err, "", std::nullopt, "concurrency " + std::to_string(opts.concurrency) + " out of range (want 1..64)");
+  std::vector<WatermarkAssets> assets;
+  if (!load_watermark_assets(packs, opts.watermark_keys, &assets, err)) return false;
   std::vector<Job> jobs;
   std::vector<size_t> starts;
   for (const Pack& p : packs) {
@@ -142,6 +163,7 @@ bool run_packs(const std::vector<Pack>& packs, Backend& backend, const RunOption
   std::vector<double> ps;
   for (size_t i = 0; i < packs.size(); ++i) {
     r.packs.push_back(score_pack(packs[i], opts, jobs, texts, starts[i]));
+    if (packs[i].watermark && !run_watermark_pack(packs[i], assets[i], backend, &r.packs.back(), err)) return false;
     r.flagged = r.flagged || r.packs.back().flagged;
     ps.push_back(r.packs.back().log10_p);
   }
@@ -166,6 +188,12 @@ nlohmann::json result_json(const RunResult& r) {
       vendors.push_back({{"vendor", v.vendor}, {"protected", v.is_protected}, {"declared", v.declared},
                          {"count", v.count}, {"rate", v.rate}, {"ci95", {v.ci.lo, v.ci.hi}},
                          {"log10_p", v.log10_p}, {"flagged", v.flagged}});
+    if (p.watermark) {
+      packs.push_back({{"id", p.id}, {"version", p.version}, {"kind", p.kind}, {"source", p.source},
+                       {"pack_sha256", p.sha256}, {"description", p.description}, {"threshold", p.threshold},
+                       {"log10_p", p.log10_p}, {"flagged", p.flagged}, {"watermark", wm::run_json(*p.watermark)}});
+      continue;
+    }
     json j = {{"id", p.id}, {"version", p.version}, {"kind", p.kind}, {"source", p.source},
               {"pack_sha256", p.sha256}, {"description", p.description},
               {"chance_probability", p.chance_probability}, {"chance_source", p.chance_source},
@@ -194,6 +222,7 @@ std::string pvalue(double log10_p) {
 
 std::string pack_text(const PackResult& p) {
   std::string out = fmt::format("pack {} v{} ({}, {}, sha256 {})\n", p.id, p.version, p.kind, p.source, p.sha256);
+  if (p.watermark) return out + watermark_run_text(*p.watermark_config, *p.watermark);
   if (p.kind != "identity") {
     out += fmt::format("  matched {} of {} (chance {:.6g} each): p = {} vs threshold {:.3g}: {}\n", p.matches,
                        p.trials, p.chance_probability, pvalue(p.log10_p), p.threshold,

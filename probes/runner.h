@@ -1,7 +1,8 @@
 // This file implements the probe runner's interface: run packs against a
 // Backend with bounded concurrency, collect per-probe results, decide per pack
 // (binomial tail against the chance probability; identity: per vendor claim
-// with Bonferroni) and combine packs with Fisher's method.
+// with Bonferroni; watermark: the radioactivity detector) and combine packs
+// with Fisher's method.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include "probes/backend.h"
 #include "probes/pack.h"
 #include "probes/stats.h"
+#include "probes/watermark_detect.h"
 
 namespace pedigree::probes {
 
@@ -24,6 +26,7 @@ inline constexpr size_t kExcerptChars = 200;
 struct RunOptions {
   int concurrency = 4;          ///< worker threads, 1..64
   std::string declared_vendor;  ///< overrides every identity pack's declared_vendor when non-empty
+  std::vector<std::string> watermark_keys;  ///< key files for the watermark packs (never printed)
 };
 
 /// One prompt sample and what it produced.
@@ -67,6 +70,8 @@ struct PackResult {
   bool flagged = false;
   std::vector<ProbeResult> probes;
   std::vector<VendorResult> vendors;
+  std::optional<wm::WatermarkConfig> watermark_config;  ///< watermark packs only
+  std::optional<wm::WatermarkRun> watermark;           ///< watermark packs: the detector's run
 };
 
 struct RunResult {
@@ -77,6 +82,8 @@ struct RunResult {
 };
 
 /// Runs every pack; any backend error stops the run and is returned in `err`.
+/// Watermark packs' tokenizers, reference texts and keys are loaded before any
+/// request (docs/watermark.md); their decision is the detector's Bonferroni-adjusted p.
 bool run_packs(const std::vector<Pack>& packs, Backend& backend, const RunOptions& opts, RunResult* out, Error* err);
 
 /// The run as JSON (objects have sorted keys).

@@ -5,7 +5,10 @@
 # independent model (another seed), times
 # `pedigree lineage` (derived, self, independent) end to end with /usr/bin/time -v,
 # prints wall time, CPU time and peak RSS against the target (< 60 s on 2 cores, < 4 GiB), and deletes
-# the weights. Usage: bench/lineage/run.sh [BUILD_DIR] [WORK_DIR]  (KEEP=1 keeps them)
+# the weights. Each pair is timed twice: from compact fingerprints (the default)
+# and with --exact (full weights, HuRef invariants). COLD=1 (root) empties the
+# page cache before every run, so each one reads the weights from disk.
+# Usage: bench/lineage/run.sh [BUILD_DIR] [WORK_DIR]  (KEEP=1 keeps them)
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../../build}
@@ -27,6 +30,7 @@ echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 measure() {  # label, then the command
   label=$1; shift
+  if [ "${COLD:-0}" = 1 ]; then sync; echo 3 > /proc/sys/vm/drop_caches; label="$label, cold cache"; fi
   log=$(mktemp)
   set +e
   /usr/bin/time -v "$@" >"$log.out" 2>"$log"
@@ -46,3 +50,5 @@ measure() {  # label, then the command
 measure "lineage base derived (2 cores)" "$pedigree" lineage -j 2 "$work/base.safetensors" "$work/derived.safetensors"
 measure "lineage base base (2 cores)" "$pedigree" lineage -j 2 "$work/base.safetensors" "$work/base.safetensors"
 measure "lineage base independent (2 cores)" "$pedigree" lineage -j 2 "$work/base.safetensors" "$work/other/base.safetensors"
+measure "lineage --exact base derived (2 cores)" "$pedigree" lineage --exact -j 2 "$work/base.safetensors" "$work/derived.safetensors"
+measure "lineage --exact base independent (2 cores)" "$pedigree" lineage --exact -j 2 "$work/base.safetensors" "$work/other/base.safetensors"

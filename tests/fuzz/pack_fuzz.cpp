@@ -1,6 +1,7 @@
 // This file implements the libFuzzer target of the probe-pack reader: every
 // input is parsed as pack YAML; the reader must accept it (then every prompt
-// of a canary/trigger pack has a compiled expectation) or fail with a message.
+// of a canary/trigger pack has a compiled expectation, and a watermark pack has
+// its section and no prompts of its own) or fail with a message.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -13,7 +14,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Error err;
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
   if (probes::parse_pack(bytes, "fuzz.yaml", &pack, &err)) {
-    if (pack.prompts.empty() || pack.sha256.size() != 64) __builtin_trap();
+    if (pack.sha256.size() != 64) __builtin_trap();
+    bool wm = pack.kind == probes::PackKind::kWatermark;
+    if (wm != pack.watermark.has_value() || wm != pack.prompts.empty()) __builtin_trap();
     for (const probes::Prompt& p : pack.prompts) {
       if (pack.kind != probes::PackKind::kIdentity && !p.expect) __builtin_trap();
       if (p.expect) (void)p.expect->matcher.matches("a short response.");

@@ -1,5 +1,5 @@
-// Tests the probe-pack reader: valid canary and identity packs, every field
-// rule with its exact error message, and the built-in packs embedded at build time.
+// Tests the probe-pack reader: valid canary, identity and watermark packs, every
+// field rule with its exact error message, and the built-in packs embedded at build time.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -144,7 +144,7 @@ TEST(ProbePackErrors, Description) {
 TEST(ProbePackErrors, Kind) {
   EXPECT_EQ(error_of(replace(kCanary, "kind: canary\n", "")), "pack.yaml: kind: required field missing");
   EXPECT_EQ(error_of(replace(kCanary, "kind: canary", "kind: backdoor")),
-            "pack.yaml: kind: unknown kind 'backdoor' (want canary, trigger or identity)");
+            "pack.yaml: kind: unknown kind 'backdoor' (want canary, trigger, identity or watermark)");
 }
 
 TEST(ProbePackErrors, Sampling) {
@@ -299,6 +299,116 @@ TEST(ProbePack, BuiltinPacksAllParse) {
   ASSERT_TRUE(load_pack("canary-example", &c, &err)) << err.str();
   EXPECT_EQ(c.prompts.size(), 8u);
   EXPECT_EQ(c.chance_probability, 1.0 / 256);
+}
+
+const char* const kWatermark = R"(id: wm
+version: 2
+description: "radioactivity"
+kind: watermark
+watermark:
+  scheme: kgw
+  gamma: 0.25
+  h: 2
+  key_fingerprints: ["630dcd2966c43366", "b4a696b6494ed1bd"]
+  modes: [closed, reading]
+  tokenizer: tok/tokenizer.json
+  reference: "ref.jsonl"
+  threshold: 1.0e-9
+  max_tokens: 12
+  temperature: 0.7
+  seed: 18446744073709551615
+  reading_max_positions: 50
+  prompts:
+    - "123"
+    - 456
+    - "true"
+)";
+
+TEST(ProbePack, ParsesWatermark) {
+  Pack p;
+  Error err;
+  ASSERT_TRUE(parse_pack(replace(kWatermark, "    - 456\n", ""), "pack.yaml", &p, &err)) << err.str();
+  EXPECT_EQ(p.kind, PackKind::kWatermark);
+  EXPECT_STREQ(pack_kind_name(p.kind), "watermark");
+  EXPECT_TRUE(p.prompts.empty());
+  ASSERT_TRUE(p.watermark);
+  const wm::WatermarkConfig& w = *p.watermark;
+  EXPECT_EQ(w.scheme, "kgw");
+  EXPECT_EQ(w.gamma, 0.25);
+  EXPECT_EQ(w.h, 2u);
+  EXPECT_EQ(w.key_fingerprints, (std::vector<std::string>{"630dcd2966c43366", "b4a696b6494ed1bd"}));
+  EXPECT_EQ(w.modes, (std::vector<std::string>{"closed", "reading"}));
+  EXPECT_EQ(w.tokenizer, "tok/tokenizer.json");  // parse_pack leaves paths as written
+  EXPECT_EQ(w.reference, "ref.jsonl");
+  EXPECT_EQ(w.threshold, 1e-9);
+  EXPECT_EQ(w.max_tokens, 12);
+  EXPECT_EQ(w.temperature, 0.7);
+  EXPECT_EQ(w.seed, 18446744073709551615u);
+  EXPECT_EQ(w.reading_max_positions, 50u);
+  EXPECT_EQ(w.prompts, (std::vector<std::string>{"123", "true"}));
+  // Quoted scalars stay strings; a plain number in a string list is refused by the detector's parser.
+  EXPECT_EQ(error_of(kWatermark), "pack.yaml: watermark.prompts[1]: not a string");
+}
+
+TEST(ProbePack, WatermarkPathsResolveAgainstThePackFile) {
+  test::TempDir dir;
+  std::string pack = replace(kWatermark, "    - 456\n", "");
+  pack = replace(pack, "  reading_max_positions: 50\n", "  reading_max_positions: 50\n  # bytes stays a tokenizer name\n");
+  std::string path = dir.write("sub/pack.yaml", pack);
+  Pack p;
+  Error err;
+  ASSERT_TRUE(load_pack_file(path, &p, &err)) << err.str();
+  EXPECT_EQ(p.watermark->tokenizer, dir.path().string() + "/sub/tok/tokenizer.json");
+  EXPECT_EQ(p.watermark->reference, dir.path().string() + "/sub/ref.jsonl");
+  std::string abs = dir.write("abs.yaml", replace(replace(pack, "tok/tokenizer.json", "bytes"), "\"ref.jsonl\"", "/x/ref.jsonl"));
+  ASSERT_TRUE(load_pack_file(abs, &p, &err)) << err.str();
+  EXPECT_EQ(p.watermark->tokenizer, "bytes");
+  EXPECT_EQ(p.watermark->reference, "/x/ref.jsonl");
+}
+
+TEST(ProbePackErrors, WatermarkRules) {
+  std::string ok = replace(kWatermark, "    - 456\n", "");
+  EXPECT_EQ(error_of(ok), "");
+  EXPECT_EQ(error_of(replace(ok, "kind: watermark", "kind: canary\nchance_probability: 0.5")),
+            "pack.yaml: watermark: only allowed in watermark packs");
+  EXPECT_EQ(error_of(ok + "prompts: [{id: a, text: b}]\n"),
+            "pack.yaml: prompts: not allowed in watermark packs (use watermark.prompts)");
+  EXPECT_EQ(error_of(ok + "threshold: 0.01\n"),
+            "pack.yaml: threshold: not allowed in watermark packs (use watermark.threshold)");
+  EXPECT_EQ(error_of(ok + "chance_probability: 0.5\n"),
+            "pack.yaml: chance_probability: not allowed in watermark packs (see docs/watermark.md)");
+  std::string head = ok.substr(0, ok.find("watermark:\n"));
+  EXPECT_EQ(error_of(head), "pack.yaml: watermark: required field missing in watermark packs");
+  EXPECT_EQ(error_of(head + "watermark: 3\n"), "pack.yaml: watermark: not a mapping");
+  EXPECT_EQ(error_of(replace(ok, "gamma: 0.25", "gamma: 1.5")), "pack.yaml: watermark.gamma: 1.5 is not in [1e-09, 1]");
+  EXPECT_EQ(error_of(replace(ok, "gamma: 0.25", "gamma: \"0.25\"")), "pack.yaml: watermark.gamma: not a number");
+  EXPECT_EQ(error_of(replace(ok, "h: 2", "h: -1")), "pack.yaml: watermark.h: not a non-negative integer");
+  EXPECT_EQ(error_of(replace(ok, "\"b4a696b6494ed1bd\"", "\"B4A696B6494ED1BD\"")),
+            "pack.yaml: watermark.key_fingerprints[1]: not 16 lowercase hex digits");
+  EXPECT_EQ(error_of(replace(ok, "modes: [closed, reading]", "modes: [open]")),
+            "pack.yaml: watermark.modes[0]: unknown mode (want closed or reading)");
+  EXPECT_EQ(error_of(replace(ok, "  scheme: kgw\n", "  scheme: kgw\n  colour: green\n")),
+            "pack.yaml: watermark.colour: unknown field");
+  // Depth: watermark (0) > x > a > b > c > 32 nested lists; the list at depth 33 is refused.
+  std::string deep = "  x: {a: {b: {c: " + std::string(32, '[') + "1" + std::string(32, ']') + "}}}\n";
+  std::string where = "watermark.x.a.b.c";
+  for (int i = 0; i < 29; ++i) where += "[0]";
+  EXPECT_EQ(error_of(replace(ok, "  scheme: kgw\n", "  scheme: kgw\n" + deep)),
+            "pack.yaml: " + where + ": nested deeper than 32 levels");
+}
+
+TEST(ProbePackErrors, WatermarkAliasesCannotAmplify) {
+  std::string ok = replace(kWatermark, "    - 456\n", "");
+  std::string bomb = "  x0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n";
+  for (int i = 1; i < 6; ++i)
+    bomb += "  x" + std::to_string(i) + ": &a" + std::to_string(i) + " [*a" + std::to_string(i - 1) + ", *a" +
+            std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" +
+            std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" +
+            std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" +
+            std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" +
+            std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + ", *a" + std::to_string(i - 1) + "]\n";
+  std::string e = error_of(replace(ok, "  scheme: kgw\n", "  scheme: kgw\n" + bomb));
+  EXPECT_NE(e.find(": more than 262144 yaml nodes"), std::string::npos) << e;
 }
 
 }  // namespace

@@ -110,7 +110,7 @@ TEST(ProbeRunner, SamplesAndSeeds) {
   FakeBackend b(knows(0));
   RunResult r;
   Error err;
-  ASSERT_TRUE(run_packs({p}, b, {1, ""}, &r, &err)) << err.str();
+  ASSERT_TRUE(run_packs({p}, b, {1, "", {}}, &r, &err)) << err.str();
   EXPECT_EQ(r.packs[0].trials, 6u);
   ASSERT_EQ(b.requests.size(), 6u);
   std::set<uint64_t> seeds;
@@ -218,8 +218,8 @@ TEST(ProbeRunner, ConcurrencyGivesSameResultsAsSerial) {
   FakeBackend serial(answer), parallel(answer);
   RunResult a, b;
   Error err;
-  ASSERT_TRUE(run_packs({c, i}, serial, {1, ""}, &a, &err)) << err.str();
-  ASSERT_TRUE(run_packs({c, i}, parallel, {8, ""}, &b, &err)) << err.str();
+  ASSERT_TRUE(run_packs({c, i}, serial, {1, "", {}}, &a, &err)) << err.str();
+  ASSERT_TRUE(run_packs({c, i}, parallel, {8, "", {}}, &b, &err)) << err.str();
   EXPECT_EQ(result_json(a).dump(), result_json(b).dump());
   EXPECT_EQ(result_text(a), result_text(b));
   EXPECT_EQ(a.packs[0].matches, 39u);
@@ -234,7 +234,7 @@ TEST(ProbeRunner, BackendErrorAbortsTheRun) {
   ASSERT_TRUE(parse_pack(y, "e.yaml", &p, &err)) << err.str();
   FakeBackend b([](const ProbeRequest&) { return std::string("x"); });
   RunResult r;
-  EXPECT_FALSE(run_packs({p}, b, {3, ""}, &r, &err));
+  EXPECT_FALSE(run_packs({p}, b, {3, "", {}}, &r, &err));
   EXPECT_EQ(err.str(), "http://fake/v1: connection refused");
   EXPECT_TRUE(r.packs.empty());
 }
@@ -243,7 +243,7 @@ TEST(ProbeRunner, RejectsBadConcurrency) {
   FakeBackend b(knows(0));
   RunResult r;
   Error err;
-  EXPECT_FALSE(run_packs({make_canary(1, 1)}, b, {0, ""}, &r, &err));
+  EXPECT_FALSE(run_packs({make_canary(1, 1)}, b, {0, "", {}}, &r, &err));
   EXPECT_EQ(err.message, "concurrency 0 out of range (want 1..64)");
 }
 
