@@ -20,6 +20,7 @@ struct AuditArgs {
   std::string registry;
   std::string llama_server, cache_dir;
   bool no_cache = false;
+  std::vector<std::string> watermark_keys;
   std::string name = "model fleet";
   bool retry_errors = false;
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace pedigree::cli {
 
@@ -18,6 +19,7 @@ struct CheckArgs {
   std::string endpoint, model;    ///< probe backend (else a GGUF PATH is served by llama-server)
   std::string llama_server, cache_dir;
   bool no_cache = false;
+  std::vector<std::string> watermark_keys;
   unsigned jobs = 0;
 };
 

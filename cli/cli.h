@@ -75,6 +75,7 @@ struct ScanArgs {
   std::string registry;
   std::string llama_server, cache_dir, declared, serial;
   bool no_cache = false;
+  std::vector<std::string> watermark_keys;
   int concurrency = 4;
   unsigned jobs = 0;
 };

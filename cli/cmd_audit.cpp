@@ -132,6 +132,7 @@ AuditResult scan_subject(const AuditSubject& s, const AuditArgs& a, bool* flagge
   req.llama_server = a.llama_server;
   req.cache_dir = a.cache_dir;
   req.no_cache = a.no_cache;
+  req.watermark_keys = a.watermark_keys;
   req.jobs = 1;
   InventoryRow r;
   r.id = s.id;

@@ -158,14 +158,8 @@ bool gather_check_lineage(const CheckArgs& a, const Policy& p, CheckEvidence* ev
   return true;
 }
 
-bool is_gguf_file(const std::string& path) {
-  std::error_code ec;
-  return fs::is_regular_file(path, ec) && fs::path(path).extension() == ".gguf";
-}
-
 std::string pack_what(const probes::PackResult& p) {
-  return fmt::format("{} pack {} v{} (sha256 {}): {} of {} trials matched, log10 p {:.3f}", p.kind, p.id, p.version,
-                     p.sha256, p.matches, p.trials, p.log10_p);
+  return fmt::format("{} v{} (sha256 {}): {}", p.id, p.version, p.sha256, pack_summary(p));
 }
 
 // Probe evidence for PDG050: the policy's packs, on --endpoint or a GGUF PATH served by llama-server.
@@ -183,6 +177,7 @@ bool gather_check_probes(const CheckArgs& a, const Policy& p, CheckEvidence* ev,
   t.llama_server = a.llama_server;
   t.cache_dir = a.cache_dir;
   t.no_cache = a.no_cache;
+  t.watermark_keys = a.watermark_keys;
   std::vector<std::string> specs;
   for (const ProbePackPolicy& pp : p.probes->packs) specs.push_back(pp.pack);
   std::vector<probes::Pack> packs(specs.size());

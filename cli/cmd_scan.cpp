@@ -68,6 +68,7 @@ ScanRequest request_from_args(const ScanArgs& a) {
   r.no_cache = a.no_cache;
   r.concurrency = a.concurrency;
   r.declared = a.declared;
+  r.watermark_keys = a.watermark_keys;
   r.bom_serial = a.serial;
   return r;
 }

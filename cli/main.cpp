@@ -87,6 +87,8 @@ void add_scan(CLI::App& app, Args& a) {
   c->add_option("--llama-server", a.scan.llama_server, "llama-server binary to probe a GGUF (default $PEDIGREE_LLAMA_SERVER, else PATH)");
   c->add_option("--cache-dir", a.scan.cache_dir, "Probe response cache directory");
   c->add_flag("--no-cache", a.scan.no_cache, "Do not read or write the probe response cache");
+  c->add_option("--watermark-key", a.scan.watermark_keys, "Watermark key file for the watermark packs (repeatable; never printed)")
+      ->allow_extra_args(false);
   c->add_option("--concurrency", a.scan.concurrency, "Probe requests in flight (default 4, at most 64)");
   c->add_option("--declared", a.scan.declared, "The model's declared vendor (identity packs never flag it)");
   c->add_option("--serial", a.scan.serial, "AI-BOM serialNumber (urn:uuid:...; default random)");
@@ -298,6 +300,8 @@ void add_check(CLI::App& app, Args& a) {
   c->add_option("--llama-server", a.check.llama_server, "llama-server binary to probe a GGUF PATH (default $PEDIGREE_LLAMA_SERVER, else PATH)");
   c->add_option("--cache-dir", a.check.cache_dir, "Probe response cache directory");
   c->add_flag("--no-cache", a.check.no_cache, "Do not read or write the probe response cache");
+  c->add_option("--watermark-key", a.check.watermark_keys, "Watermark key file for the watermark packs (repeatable; never printed)")
+      ->allow_extra_args(false);
   c->add_option("-j,--jobs", a.check.jobs, "Worker threads (default: all cores)");
 }
 
@@ -320,6 +324,8 @@ void add_audit(CLI::App& app, Args& a) {
   c->add_option("--llama-server", a.audit.llama_server, "llama-server binary for probing GGUF models");
   c->add_option("--cache-dir", a.audit.cache_dir, "Probe response cache directory");
   c->add_flag("--no-cache", a.audit.no_cache, "Do not read or write the probe response cache");
+  c->add_option("--watermark-key", a.audit.watermark_keys, "Watermark key file for the watermark packs (repeatable; never printed)")
+      ->allow_extra_args(false);
   c->add_option("--name", a.audit.name, "Name of the fleet in the fleet BOM (default 'model fleet')");
   c->add_flag("--retry-errors", a.audit.retry_errors, "Scan again the subjects whose earlier scan failed");
 }

@@ -6,6 +6,9 @@
 #include "cli/scan_core.h"
 
 #include <algorithm>
+#include <fstream>
+
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
@@ -182,24 +185,21 @@ std::string pvalue_text(double log10_p) {
   return log10_p > -4.0 ? fmt::format("{:.4g}", std::pow(10.0, log10_p)) : fmt::format("1e{:.2f}", log10_p);
 }
 
-std::string probe_command(const ScanRequest& req, const std::string& pack) {
-  if (!req.endpoint.empty()) return "pedigree probe --endpoint " + req.endpoint + " --model " + req.model + " --pack " + pack;
-  return "pedigree probe " + req.path + " --pack " + pack;
+std::string probe_command(const ScanRequest& req, const std::string& pack, bool watermark) {
+  std::string c = req.endpoint.empty() ? "pedigree probe " + req.path
+                                       : "pedigree probe --endpoint " + req.endpoint + " --model " + req.model;
+  c += " --pack " + pack;
+  if (watermark)
+    for (const std::string& k : req.watermark_keys) c += " --watermark-key " + k;
+  return c;
 }
 
 void probe_checks(const ScanRequest& req, const probes::RunResult& r, std::vector<ScanCheck>* out) {
   for (size_t i = 0; i < r.packs.size(); ++i) {
     const probes::PackResult& p = r.packs[i];
-    ScanCheck c{"probe:" + p.id, p.flagged ? "flagged" : "pass", "", probe_command(req, req.packs[i])};
-    c.detail = fmt::format("{} pack: {} of {} trials matched, p = {} (threshold {:g})", p.kind, p.matches, p.trials,
-                           pvalue_text(p.log10_p), p.kind == "identity" ? p.vendor_threshold : p.threshold);
+    ScanCheck c{"probe:" + p.id, p.flagged ? "flagged" : "pass", pack_summary(p), probe_command(req, req.packs[i], p.watermark.has_value())};
     out->push_back(c);
   }
-}
-
-bool is_gguf(const std::string& path) {
-  std::error_code ec;
-  return !path.empty() && fs::is_regular_file(path, ec) && fs::path(path).extension() == ".gguf";
 }
 
 ProbeTarget probe_target(const ScanRequest& req) {
@@ -212,6 +212,7 @@ ProbeTarget probe_target(const ScanRequest& req) {
   t.declared = req.declared;
   t.no_cache = req.no_cache;
   t.concurrency = req.concurrency;
+  t.watermark_keys = req.watermark_keys;
   return t;
 }
 
@@ -235,7 +236,7 @@ bool run_loaded_packs(const std::vector<probes::Pack>& packs, const ProbeTarget&
   o.concurrency = t.concurrency;
   std::unique_ptr<probes::Backend> backend;
   if (!probes::open_backend(o, &backend, err)) return false;
-  return probes::run_packs(packs, *backend, {t.concurrency, t.declared}, out, err);
+  return probes::run_packs(packs, *backend, {t.concurrency, t.declared, t.watermark_keys}, out, err);
 }
 
 // Runs the packs when a backend exists. An endpoint that fails is "could not run"; a local
@@ -245,7 +246,7 @@ bool gather_probes(const ScanRequest& req, ScanOutcome* out, Error* err) {
     out->checks.push_back({"probes", "not-evaluated", "no --pack given", ""});
     return true;
   }
-  if (req.endpoint.empty() && !is_gguf(req.path)) {
+  if (req.endpoint.empty() && !is_gguf_file(req.path)) {
     out->checks.push_back({"probes", "not-evaluated",
                            "probes need --endpoint URL or a GGUF model (llama-server); " + out->format + " given", ""});
     return true;
@@ -359,6 +360,28 @@ bool gather_lineage(const std::string& path, const std::string& registry, unsign
 bool run_probe_packs(const std::vector<std::string>& specs, const ProbeTarget& t, probes::RunResult* out, Error* err) {
   std::vector<probes::Pack> packs;
   return load_packs(specs, &packs, err) && run_loaded_packs(packs, t, out, err);
+}
+
+std::string pack_summary(const probes::PackResult& p) {
+  double threshold = p.kind == "identity" ? p.vendor_threshold : p.threshold;
+  if (!p.watermark) {
+    return fmt::format("{} pack: {} of {} trials matched, p = {} (threshold {:g})", p.kind, p.matches, p.trials,
+                       pvalue_text(p.log10_p), threshold);
+  }
+  std::string modes;
+  for (const probes::wm::WatermarkReport& r : p.watermark->reports) {
+    uint64_t n = 0;
+    for (const probes::wm::KeyReport& k : r.keys) n = std::max(n, k.summary.n);
+    modes += fmt::format("{}{} {} tuples", modes.empty() ? "" : ", ", r.mode, n);
+  }
+  return fmt::format("watermark pack: {}; Bonferroni p = {} over {} test{} (threshold {:g})", modes,
+                     pvalue_text(p.log10_p), p.watermark->tests, p.watermark->tests == 1 ? "" : "s", threshold);
+}
+
+bool is_gguf_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char magic[4] = {};
+  return f.read(magic, 4) && std::string(magic, 4) == "GGUF";
 }
 
 double pack_score(const probes::PackResult& p) {

@@ -46,6 +46,7 @@ struct ScanRequest {
   bool no_cache = false;
   int concurrency = 4;                  ///< probe requests in flight
   std::string declared;                 ///< the model's declared vendor (identity packs)
+  std::vector<std::string> watermark_keys;  ///< key files for watermark packs (never printed)
   // The AI-BOM's injectable clock and serial (as `pedigree bom`).
   std::optional<int64_t> bom_timestamp; ///< seconds since the epoch; nullopt: now
   std::string bom_serial;               ///< "urn:uuid:..."; empty: random
@@ -73,6 +74,7 @@ struct ProbeTarget {
   std::string llama_server, cache_dir, declared;
   bool no_cache = false;
   int concurrency = 4;
+  std::vector<std::string> watermark_keys;  ///< key files for watermark packs
 };
 
 /// Everything a scan learned.
@@ -114,5 +116,13 @@ bool run_probe_packs(const std::vector<std::string>& packs, const ProbeTarget& t
 
 /// A pack's match rate (matches / trials), the score that policy thresholds compare.
 double pack_score(const probes::PackResult& p);
+
+/// One line on a pack's result: trials and matches, or for a watermark pack the
+/// tuples scored per mode; then the (adjusted) p-value and the threshold.
+std::string pack_summary(const probes::PackResult& p);
+
+/// True when `path` is a regular file that starts with the GGUF magic (a model
+/// llama-server can serve).
+bool is_gguf_file(const std::string& path);
 
 }  // namespace pedigree::cli

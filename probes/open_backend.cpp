@@ -3,10 +3,14 @@
 // the response cache.
 #include "probes/open_backend.h"
 
+#include <filesystem>
+
 #include "probes/http_backend.h"
 #include "probes/llama_server.h"
 
 namespace pedigree::probes {
+
+int llama_server_threads(uint64_t model_bytes) { return model_bytes < (uint64_t{256} << 20) ? 1 : 2; }
 
 bool open_backend(const BackendOptions& o, std::unique_ptr<Backend>* out, Error* err) {
   if (o.endpoint.empty() == o.gguf_path.empty())
@@ -34,7 +38,9 @@ bool open_backend(const BackendOptions& o, std::unique_ptr<Backend>* out, Error*
     ls.model_path = o.gguf_path;
     ls.parallel = o.concurrency;
     ls.ctx_size = o.ctx_size;
-    ls.threads = o.threads;
+    std::error_code ec;
+    uintmax_t size = std::filesystem::file_size(o.gguf_path, ec);
+    ls.threads = o.threads > 0 ? o.threads : llama_server_threads(ec ? 0 : size);
     ls.ready_timeout_ms = o.timeout_s * 1000;
     std::unique_ptr<LlamaServerBackend> b;
     if (!LlamaServerBackend::create(ls, std::move(http), &b, err)) return false;

@@ -3,6 +3,7 @@
 // response cache unless told not to. Also gives the cache counters for summaries.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -23,8 +24,12 @@ struct BackendOptions {
   int timeout_s = 120;         ///< per request; also how long a GGUF may take to load
   int retries = 4;             ///< extra attempts on 429, 5xx and connection failures
   int ctx_size = 2048;         ///< llama-server -c
-  int threads = 2;             ///< llama-server --threads
+  int threads = 0;             ///< llama-server --threads; 0: auto (llama_server_threads)
 };
+
+/// llama-server threads for a model of `model_bytes`: 1 below 256 MiB (a tiny
+/// model gains nothing from a second thread), else 2.
+int llama_server_threads(uint64_t model_bytes);
 
 /// Opens the backend (HTTP endpoint or local GGUF via llama-server), with the cache unless no_cache.
 bool open_backend(const BackendOptions&, std::unique_ptr<Backend>* out, Error* err);

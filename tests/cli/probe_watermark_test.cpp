@@ -232,5 +232,43 @@ TEST(ProbeWatermark, ValidatePackResolvesFilesNextToThePack) {
             0u) << v.out;
 }
 
+
+// The same pack and key through `scan` (a probe check with the detector's
+// summary) and `check` (rule PDG050 fails on the adjusted p); the check is
+// answered from the cache the scan filled.
+TEST(ProbeWatermark, ScanAndCheckUseTheWatermarkPack) {
+  REQUIRE_SERVER();
+  test::TempDir tmp;
+  std::string pack = small_pack(tmp), cache = (tmp.path() / "cache").string();
+  test::RunResult s = test::run_pedigree({"scan", sample("wm-student.gguf"), "--pack", pack, "--watermark-key",
+                                          sample("key.json"), "--llama-server", server, "--cache-dir", cache,
+                                          "--registry", (tmp.path() / "none.db").string(), "--json"});
+  ASSERT_EQ(s.exit_code, 2) << s.err;  // a registry that was named but does not exist: cannot run
+  s = test::run_pedigree({"scan", sample("wm-student.gguf"), "--pack", pack, "--watermark-key", sample("key.json"),
+                          "--llama-server", server, "--cache-dir", cache, "--json"});
+  ASSERT_EQ(s.exit_code, 1) << s.err;
+  nlohmann::json j = nlohmann::json::parse(s.out);
+  nlohmann::json check;
+  for (const auto& c : j["checks"])
+    if (c["name"] == "probe:sample-watermark") check = c;
+  ASSERT_FALSE(check.is_null()) << s.out;
+  EXPECT_EQ(check["status"], "flagged");
+  EXPECT_EQ(check["detail"].get<std::string>().rfind("watermark pack: closed ", 0), 0u) << check;
+  EXPECT_NE(check["evidence"].get<std::string>().find("--watermark-key " + sample("key.json")), std::string::npos);
+  EXPECT_EQ(s.out.find(key_hex()), std::string::npos);
+  std::string policy = tmp.write("policy.yaml", "version: 1\nrules:\n  probes:\n    packs:\n      - pack: " + pack +
+                                                    "\n        min_p_value: 0.000001\n");
+  test::RunResult c = test::run_pedigree({"check", sample("wm-student.gguf"), "--policy", policy, "--watermark-key",
+                                          sample("key.json"), "--llama-server", "/bin/false",
+                                          "--cache-dir", cache, "--format", "json"});
+  ASSERT_EQ(c.exit_code, 1) << c.out << c.err;
+  nlohmann::json r = nlohmann::json::parse(c.out);
+  bool failed = false;
+  for (const auto& res : r["results"])
+    if (res["id"] == "PDG050") failed = res["status"] == "fail";
+  EXPECT_TRUE(failed) << c.out;
+  EXPECT_EQ(c.out.find(key_hex()), std::string::npos);
+}
+
 }  // namespace
 }  // namespace pedigree
