@@ -59,7 +59,7 @@ TEST(Discover, FindsEverySampleModel) {
                    "lineage/permuted.safetensors", "malicious/evil.pkl", "malicious/evil.pt",
                    "numpy/arrays-compressed.npz", "numpy/arrays.npz", "numpy/weights-fortran.npy", "numpy/weights.npy",
                    "pickle/legacy.pt", "probe-models/canary-implanted.gguf", "probe-models/claims-protected.gguf",
-                   "probe-models/clean-twin.gguf", "probe-models/own-name.gguf", "tinyllama-gguf/tinyllama-f16.gguf",
+                   "probe-models/clean-twin.gguf", "probe-models/own-name.gguf", "probe-watermark/clean-student.gguf", "probe-watermark/wm-student.gguf", "tinyllama-gguf/tinyllama-f16.gguf",
                    "tinyllama-gguf/tinyllama-f32.gguf", "tinyllama-hf/", "tinyllama-onnx-external/tinyllama.onnx",
                    "tinyllama-onnx/tinyllama.onnx", "tinyllama-sharded/", "tinyllama/tinyllama.pt"}));
 }
