@@ -103,7 +103,7 @@ void outcome_row(const ScanOutcome& o, InventoryRow* r, std::string* bom) {
   r->verdict = o.flagged ? "flagged" : "pass";
   r->format = o.format;
   for (const Finding& f : o.findings) r->findings.push_back({f.id, f.severity, f.message});
-  for (const ScanCheck& c : o.checks) r->checks.emplace_back(c.name, c.status);
+  for (const ScanCheck& c : o.checks) r->checks.push_back({c.name, c.status, c.detail});
   r->manifest_root = str_field(o.report, "manifest_root");
   r->tensor_named_root = str_field(o.report, "tensor_named_root");
   r->tensor_content_root = str_field(o.report, "tensor_content_root");

@@ -2,6 +2,7 @@
 // (cli/scan_core.h) on one model or endpoint, write the AI-BOM and the report
 // to -o DIR, and print a one-screen verdict with its reasons and where the
 // evidence is, or the JSON report.
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 
@@ -27,9 +28,11 @@ std::string scan_text(const ScanOutcome& o, const std::string& findings, const s
   for (const auto& [label, value] : o.summary) out += fmt::format("  {:<10} {}\n", label, value);
   if (!o.format.empty()) out += findings.empty() ? std::string("  findings   none\n") : "  findings\n" + findings;
   out += "  checks\n";
+  size_t width = 13;  // the name column fits the longest check name ("probe:<pack id>")
+  for (const ScanCheck& c : o.checks) width = std::max(width, c.name.size());
   for (const ScanCheck& c : o.checks) {
-    out += fmt::format("    {:<13} {:<13} {}\n", c.name, c.status, c.detail);
-    if (!c.evidence.empty()) out += fmt::format("    {:<13} {:<13} evidence: {}\n", "", "", c.evidence);
+    out += fmt::format("    {:<{}} {:<13} {}\n", c.name, width, c.status, c.detail);
+    if (!c.evidence.empty()) out += fmt::format("    {:<{}} {:<13} evidence: {}\n", "", width, "", c.evidence);
   }
   for (size_t i = 0; i < written.size(); ++i) out += fmt::format("  {:<10} {}\n", i ? "" : "evidence", written[i]);
   return out;

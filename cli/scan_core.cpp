@@ -125,6 +125,13 @@ bool signature_check(const ScanRequest& req, ScanCheck* c, nlohmann::json* j, Er
   vr.jobs = req.jobs;
   VerifyResult r = verify_model(vr);
   if (r.status == VerifyStatus::kCannotRun) return fail(err, r.reason.path, r.reason.offset, "signature: " + r.reason.message);
+  // A model.sig found beside a single file may sign a neighbour: then it says nothing about this file.
+  std::string own = fs::path(req.path).filename().string();
+  if (req.signature.empty() && !fs::is_directory(req.path, ec) && !r.model_name.empty() && r.model_name != own) {
+    c->detail = "the bundle beside it (" + bundle + ") signs '" + r.model_name + "', not '" + own + "'";
+    *j = {{"status", c->status}, {"bundle", bundle}, {"present", true}, {"signs", r.model_name}};
+    return true;
+  }
   c->evidence = verify_command(req, bundle) + (trusted ? "" : " --key <the signer's public key>");
   *j = {{"bundle", bundle}, {"present", true}, {"method", r.method}, {"material", r.material}};
   if (!r.signer.empty()) (*j)["signer"] = r.signer;

@@ -47,12 +47,13 @@ bool findings_from_json(const json& a, std::vector<InventoryFinding>* out, Error
   return true;
 }
 
-bool checks_from_json(const json& a, std::vector<std::pair<std::string, std::string>>* out, Error* err) {
+bool checks_from_json(const json& a, std::vector<InventoryCheck>* out, Error* err) {
   for (const json& c : a) {
-    std::string name, status;
-    if (!c.is_object() || !get_str(c, "name", &name, err) || !get_str(c, "status", &status, err))
-      return fail(err, "", std::nullopt, "row: a check is not {name, status}");
-    out->emplace_back(std::move(name), std::move(status));
+    InventoryCheck x;
+    if (!c.is_object() || !get_str(c, "name", &x.name, err) || !get_str(c, "status", &x.status, err))
+      return fail(err, "", std::nullopt, "row: a check is not {name, status, detail}");
+    if (c.contains("detail") && !get_str(c, "detail", &x.detail, err)) return false;  // rows from before 'detail'
+    out->push_back(std::move(x));
   }
   return true;
 }
@@ -94,13 +95,14 @@ json fleet_component(const InventoryRow& r) {
       {"pedigree:verdict", r.verdict},         {"pedigree:error", r.error},
       {"pedigree:manifest-root", r.manifest_root}, {"pedigree:tensor-named-root", r.tensor_named_root},
       {"pedigree:tensor-content-root", r.tensor_content_root}};
-  if (r.verdict != "error") {
+  if (r.verdict != "error" && r.kind != "endpoint") {  // an endpoint's size is not known, not zero
     p.emplace_back("pedigree:parameters", std::to_string(r.parameters));
     p.emplace_back("pedigree:files", std::to_string(r.files));
     p.emplace_back("pedigree:bytes", std::to_string(r.bytes));
   }
   for (const InventoryFinding& f : r.findings) p.emplace_back("pedigree:finding:" + f.id, f.severity + ": " + f.message);
-  for (const auto& [name, status] : r.checks) p.emplace_back("pedigree:check:" + name, status);
+  for (const InventoryCheck& c : r.checks)
+    p.emplace_back("pedigree:check:" + c.name, c.detail.empty() ? c.status : c.status + ": " + c.detail);
   p.emplace_back("pedigree:bom", r.bom);
   p.emplace_back("pedigree:scanned-at", r.scanned_at);
   std::string card = r.bom.empty() ? "no AI-BOM of this model was written by the audit"
@@ -130,7 +132,8 @@ json row_to_json(const InventoryRow& r) {
   json findings = json::array(), checks = json::array();
   for (const InventoryFinding& f : r.findings)
     findings.push_back({{"id", f.id}, {"severity", f.severity}, {"message", f.message}});
-  for (const auto& [name, status] : r.checks) checks.push_back({{"name", name}, {"status", status}});
+  for (const InventoryCheck& c : r.checks)
+    checks.push_back({{"name", c.name}, {"status", c.status}, {"detail", c.detail}});
   return {{"id", r.id},
           {"subject", r.subject},
           {"kind", r.kind},
@@ -208,8 +211,9 @@ std::string inventory_csv(const std::vector<InventoryRow>& rows) {
       "subject,kind,model,verdict,format,parameters,files,bytes,findings,finding_ids,manifest_root,"
       "tensor_named_root,tensor_content_root,bom,error,scanned_at\r\n";
   for (const InventoryRow& r : rows) {
-    std::vector<std::string> f = {r.subject, r.kind, r.model, r.verdict, r.format, std::to_string(r.parameters),
-                                  std::to_string(r.files), std::to_string(r.bytes), std::to_string(r.findings.size()),
+    auto size = [&](uint64_t v) { return r.kind == "endpoint" ? std::string() : std::to_string(v); };  // unknown
+    std::vector<std::string> f = {r.subject, r.kind, r.model, r.verdict, r.format, size(r.parameters),
+                                  size(r.files), size(r.bytes), std::to_string(r.findings.size()),
                                   join(finding_ids(r), ";"), r.manifest_root, r.tensor_named_root,
                                   r.tensor_content_root, r.bom, r.error, r.scanned_at};
     for (size_t i = 0; i < f.size(); ++i) out += (i ? "," : "") + csv_field(f[i]);

@@ -22,6 +22,12 @@ struct InventoryFinding {
 };
 
 /// One audited subject (the inventory row).
+/// One check of the model's scan (cli/scan_core.h ScanCheck): what it said and why.
+struct InventoryCheck {
+  std::string name, status, detail;
+};
+
+/// One subject's result.
 struct InventoryRow {
   std::string id;       ///< stable subject id (see sbom/audit_store.h)
   std::string subject;  ///< the path as found, or the endpoint URL
@@ -31,7 +37,7 @@ struct InventoryRow {
   std::string format;   ///< "gguf", "safetensors", "hf-dir", ...; "" when unknown
   std::string error;    ///< why it could not be scanned ("" unless verdict is "error")
   std::vector<InventoryFinding> findings;
-  std::vector<std::pair<std::string, std::string>> checks;  ///< {name, status} in scan order
+  std::vector<InventoryCheck> checks;  ///< in scan order
   std::string manifest_root, tensor_named_root, tensor_content_root;  ///< "sha256:..." or ""
   uint64_t parameters = 0, files = 0, bytes = 0;
   nlohmann::json hashes = nlohmann::json::array();  ///< CycloneDX hashes from the model's AI-BOM (may be empty)

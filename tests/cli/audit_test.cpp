@@ -31,13 +31,6 @@ namespace fs = std::filesystem;
 using test::run_pedigree;
 using test::TempDir;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 // The sample directories these tests audit (22 models in every format; later samples are not included so
 // that the counts below stay fixed).
 std::vector<std::string> sample_dirs() {
@@ -66,7 +59,7 @@ TEST_F(Audit, SamplesInEveryFormatAndResumedWithNothingToDo) {
   auto r = run_pedigree(audit_args({"audit"}, {"-o", out, "--jobs", "2"}));
   ASSERT_EQ(r.exit_code, 1) << r.err;  // the two malicious samples are flagged
   EXPECT_NE(r.out.find(": 20 pass, 2 flagged, 0 error"), std::string::npos) << r.out;
-  nlohmann::json j = nlohmann::json::parse(slurp(out + "/inventory.json"));
+  nlohmann::json j = nlohmann::json::parse(test::read_file(out + "/inventory.json"));
   ASSERT_EQ(j["subjects"].size(), 22u);
   EXPECT_EQ(j["summary"]["flagged"], 2);
   EXPECT_EQ(j["generated_at"], "2023-11-14T22:13:20Z");
@@ -87,21 +80,21 @@ TEST_F(Audit, SamplesInEveryFormatAndResumedWithNothingToDo) {
   std::string one = out + "/" + j["subjects"][0]["bom"].get<std::string>();
   auto ov = run_pedigree({"bom", "validate", one});
   EXPECT_EQ(ov.exit_code, 0) << one << ov.out << ov.err;
-  std::string csv = slurp(out + "/inventory.csv");
+  std::string csv = test::read_file(out + "/inventory.csv");
   size_t lines = 0;
   for (size_t p = 0; (p = csv.find("\r\n", p)) != std::string::npos; p += 2) ++lines;
   EXPECT_EQ(lines, 23u);
   auto v = run_pedigree({"bom", "validate", out + "/fleet.cdx.json"});
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
-  nlohmann::json bom = nlohmann::json::parse(slurp(out + "/fleet.cdx.json"));
+  nlohmann::json bom = nlohmann::json::parse(test::read_file(out + "/fleet.cdx.json"));
   EXPECT_EQ(bom["components"].size(), 22u);
 
-  std::string before = slurp(out + "/inventory.json") + slurp(out + "/inventory.html") + slurp(out + "/fleet.cdx.json");
+  std::string before = test::read_file(out + "/inventory.json") + test::read_file(out + "/inventory.html") + test::read_file(out + "/fleet.cdx.json");
   auto again = run_pedigree(audit_args({"audit"}, {"-o", out}));
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("pedigree audit: resumed: 22 done, 0 to go"), std::string::npos) << again.err;
   EXPECT_NE(again.out.find("(0 scanned now, 22 from the store)"), std::string::npos) << again.out;
-  EXPECT_EQ(slurp(out + "/inventory.json") + slurp(out + "/inventory.html") + slurp(out + "/fleet.cdx.json"), before);
+  EXPECT_EQ(test::read_file(out + "/inventory.json") + test::read_file(out + "/inventory.html") + test::read_file(out + "/fleet.cdx.json"), before);
 }
 
 std::string html_unescape(std::string s) {
@@ -133,7 +126,7 @@ TEST_F(Audit, HtmlTableInChromiumMatchesTheJson) {
     for (std::sregex_iterator c(cells.begin(), cells.end(), td); c != end; ++c) row.push_back(html_unescape((*c)[1]));
     rows.push_back(row);
   }
-  nlohmann::json j = nlohmann::json::parse(slurp(out + "/inventory.json"));
+  nlohmann::json j = nlohmann::json::parse(test::read_file(out + "/inventory.json"));
   ASSERT_EQ(rows.size(), j["subjects"].size());
   for (size_t i = 0; i < rows.size(); ++i) {
     const nlohmann::json& s = j["subjects"][i];
@@ -157,7 +150,7 @@ TEST_F(Audit, EndpointsThatCannotBeScannedAreErrorRows) {
   std::string out = (t.path() / "out").string();
   auto r = run_pedigree({"audit", "--inventory", inv, "-o", out, "--format", "json,csv"});
   EXPECT_EQ(r.exit_code, 2) << r.out << r.err;
-  nlohmann::json j = nlohmann::json::parse(slurp(out + "/inventory.json"));
+  nlohmann::json j = nlohmann::json::parse(test::read_file(out + "/inventory.json"));
   ASSERT_EQ(j["subjects"].size(), 2u);
   const nlohmann::json& e = j["subjects"][1];  // sorted by subject: the path first
   EXPECT_EQ(e["id"], "endpoint:http://127.0.0.1:9/v1 model:tiny");
@@ -195,7 +188,7 @@ prompts:
   auto r = run_pedigree({"audit", "--inventory", inv, "--pack", pack, "-o", out, "--format", "json"});
   unsetenv("XDG_CACHE_HOME");
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;  // the canary answered: flagged
-  nlohmann::json j = nlohmann::json::parse(slurp(out + "/inventory.json"));
+  nlohmann::json j = nlohmann::json::parse(test::read_file(out + "/inventory.json"));
   ASSERT_EQ(j["subjects"].size(), 1u);
   EXPECT_EQ(j["subjects"][0]["verdict"], "flagged");
   EXPECT_EQ(j["subjects"][0]["model"], "leaky");
@@ -309,13 +302,13 @@ TEST_F(Audit, KilledPartWayThenResumedEndsWithOneResultPerModel) {
       },
       &err));
   EXPECT_EQ(n, 201u);
-  nlohmann::json j = nlohmann::json::parse(slurp(f.out + "/inventory.json"));
+  nlohmann::json j = nlohmann::json::parse(test::read_file(f.out + "/inventory.json"));
   std::set<std::string> ids;
   for (const auto& x : j["subjects"]) ids.insert(x["id"].get<std::string>());
   EXPECT_EQ(ids.size(), 201u);
   EXPECT_EQ(j["subjects"].size(), 201u);
   EXPECT_EQ(j["formats"]["hf-directory"], 200);
-  EXPECT_EQ(nlohmann::json::parse(slurp(f.out + "/fleet.cdx.json"))["components"].size(), 201u);
+  EXPECT_EQ(nlohmann::json::parse(test::read_file(f.out + "/fleet.cdx.json"))["components"].size(), 201u);
 }
 
 }  // namespace

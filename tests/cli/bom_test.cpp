@@ -24,13 +24,6 @@ struct Epoch {
   ~Epoch() { ::unsetenv("SOURCE_DATE_EPOCH"); }
 };
 
-std::string slurp(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 void check_golden(const std::string& sample, const std::vector<std::string>& extra, const std::string& golden) {
   Epoch e("1767225600");  // 2026-01-01T00:00:00Z
   std::vector<std::string> args = {"bom", test::samples_dir() + "/" + sample, "--serial", kSerial};
@@ -44,7 +37,7 @@ void check_golden(const std::string& sample, const std::vector<std::string>& ext
     std::ofstream(path, std::ios::binary) << a.out;
     GTEST_SKIP() << "rewrote " << path;
   }
-  std::string want = slurp(path);
+  std::string want = test::read_file(path);
   ASSERT_FALSE(want.empty()) << "missing golden " << path << " (run with PEDIGREE_UPDATE_GOLDEN=1)";
   EXPECT_EQ(a.out, want) << "differs from " << path;
 }
@@ -94,7 +87,7 @@ TEST(BomCli, OutputFile) {
   auto r = run_pedigree({"bom", test::samples_dir() + "/tinyllama-gguf/tinyllama-f32.gguf", "-o", out});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(nlohmann::json::parse(slurp(out))["bomFormat"], "CycloneDX");
+  EXPECT_EQ(nlohmann::json::parse(test::read_file(out))["bomFormat"], "CycloneDX");
 }
 
 TEST(BomCli, Errors) {

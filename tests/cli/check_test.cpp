@@ -27,13 +27,6 @@ namespace fs = std::filesystem;
 
 std::string sample(const std::string& rel) { return test::samples_dir() + "/" + rel; }
 
-std::string read_file(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 // Sets PEDIGREE_NOW for the runs in scope (children inherit the environment).
 struct FixedDate {
   explicit FixedDate(const char* d) { setenv("PEDIGREE_NOW", d, 1); }
@@ -419,7 +412,7 @@ TEST(CliCheck, JunitIsWellFormed) {
   auto r = check(sample("malicious/evil.pt"), all_rules_policy(w), {"--format", "junit", "-o", out});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(r.out, "");
-  std::string xml = read_file(out);
+  std::string xml = test::read_file(out);
   EXPECT_NE(xml.find("legacy &lt;weights&gt; &amp; &apos;quotes&apos;"), std::string::npos) << xml;
   test::RunResult py;
   if (!python_parses_xml(out, &py)) GTEST_SKIP() << "python3 not found; JUnit well-formedness not checked";
@@ -441,7 +434,7 @@ std::string multitool_errors(const std::string& tool, const std::string& file, c
   auto v = test::run_command({tool, "validate", file, "-o", log.string(), "--rule-kind", "Sarif;Ghas", "--log",
                               "ForceOverwrite"});
   if (v.exit_code != 0) return "multitool exit " + std::to_string(v.exit_code) + ": " + v.out + v.err;
-  json vl = json::parse(read_file(log.string()), nullptr, false);
+  json vl = json::parse(test::read_file(log.string()), nullptr, false);
   if (!vl.is_object()) return "unreadable validation log";
   std::string errors;
   for (const json& x : vl["runs"][0].value("results", json::array()))
@@ -459,7 +452,7 @@ TEST(CliCheck, SarifValidatesWithMultitool) {
   auto r = check(sample("malicious/evil.pt"), all_rules_policy(w), {"--format", "sarif", "-o", out});
   fs::current_path(cwd);
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  json s = json::parse(read_file(out));
+  json s = json::parse(test::read_file(out));
   ASSERT_EQ(s["runs"].size(), 1u);
   const json& results = s["runs"][0]["results"];
   std::set<std::string> ids;

@@ -29,13 +29,6 @@ constexpr const char* kWrongFingerprint = "9a2db2e23f1504cd";
 
 std::string sample(const std::string& name) { return test::samples_dir() + "/probe-watermark/" + name; }
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 std::string replace(std::string s, const std::string& from, const std::string& to) {
   size_t at = s.find(from);
   EXPECT_NE(at, std::string::npos) << from;
@@ -47,7 +40,7 @@ std::string replace(std::string s, const std::string& from, const std::string& t
 // run takes seconds; it also lists the wrong key and names the sample files by
 // absolute path (the pack lives in a temp dir).
 std::string small_pack(const test::TempDir& dir) {
-  std::string p = slurp(sample("watermark.yaml"));
+  std::string p = test::read_file(sample("watermark.yaml"));
   p = replace(p, "samples_per_prompt: 2", "samples_per_prompt: 1");
   p = replace(p, "reading_max_positions: 400", "reading_max_positions: 80");
   p = replace(p, "key_fingerprints: [", std::string("key_fingerprints: [\"") + kWrongFingerprint + "\", ");
@@ -60,7 +53,7 @@ std::string wrong_key(const test::TempDir& dir) {
   return dir.write("keys/wrong.json", std::string(R"({"scheme":"kgw","gamma":0.25,"h":2,"key_hex":")") + kWrongHex + "\"}");
 }
 
-std::string key_hex() { return nlohmann::json::parse(slurp(sample("key.json")))["key_hex"].get<std::string>(); }
+std::string key_hex() { return nlohmann::json::parse(test::read_file(sample("key.json")))["key_hex"].get<std::string>(); }
 
 test::RunResult probe(const std::string& server, const std::string& model, const std::vector<std::string>& packs,
                       const std::string& key, const std::string& cache, bool json = true) {
@@ -80,7 +73,7 @@ nlohmann::json parsed(const test::RunResult& r) {
 std::string all_files(const fs::path& dir) {
   std::string out;
   for (const auto& e : fs::recursive_directory_iterator(dir))
-    if (e.is_regular_file()) out += slurp(e.path().string());
+    if (e.is_regular_file()) out += test::read_file(e.path().string());
   return out;
 }
 
@@ -211,14 +204,14 @@ TEST(ProbeWatermark, MalformedKeyOrPackExitsTwoNamingFileAndField) {
   EXPECT_EQ(r.err, "pedigree: error: " + sample("key.json") + ": --watermark-key given but no --pack is a watermark pack\n");
   EXPECT_EQ(r.err.find(key_hex()), std::string::npos);
 
-  std::string badpack = tmp.write("p/bad.yaml", replace(slurp(pack), "modes: [closed, reading]", "modes: [closed, open]"));
+  std::string badpack = tmp.write("p/bad.yaml", replace(test::read_file(pack), "modes: [closed, reading]", "modes: [closed, open]"));
   r = offline({"--pack", badpack, "--watermark-key", sample("key.json")});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "pedigree: error: " + badpack + ": watermark.modes[1]: unknown mode (want closed or reading)\n");
   auto v = test::run_pedigree({"probe", "--validate-pack", badpack});
   EXPECT_EQ(v.exit_code, 2);
   EXPECT_EQ(v.err, r.err);
-  std::string noref = tmp.write("p/noref.yaml", slurp(sample("watermark.yaml")));
+  std::string noref = tmp.write("p/noref.yaml", test::read_file(sample("watermark.yaml")));
   v = test::run_pedigree({"probe", "--validate-pack", noref});
   EXPECT_EQ(v.exit_code, 2);
   EXPECT_EQ(v.err, "pedigree: error: " + tmp.path().string() + "/p/tokenizer.json: cannot open file\n");

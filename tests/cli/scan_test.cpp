@@ -26,13 +26,6 @@ namespace fs = std::filesystem;
 
 std::string sample(const std::string& rel) { return test::samples_dir() + "/" + rel; }
 
-std::string read_file(const std::string& p) {
-  std::ifstream f(p, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 // Sets an environment variable for the runs in scope and restores it after.
 class ScopedEnv {
  public:
@@ -162,7 +155,7 @@ TEST(ScanCli, OutputDirWritesAValidDeterministicBom) {
   EXPECT_NE(r.out.find("             " + report + " (full scan report)\n"), std::string::npos) << r.out;
   auto v = run_pedigree({"bom", "validate", bom});
   EXPECT_EQ(v.exit_code, 0) << v.out << v.err;
-  json b = json::parse(read_file(bom));
+  json b = json::parse(test::read_file(bom));
   EXPECT_EQ(b["metadata"]["timestamp"], "2023-11-14T22:13:20Z");
   EXPECT_EQ(b["serialNumber"], serial);
   std::map<std::string, std::string> props;
@@ -171,10 +164,10 @@ TEST(ScanCli, OutputDirWritesAValidDeterministicBom) {
   EXPECT_EQ(props["pedigree:scan:signature"], "not-evaluated: no signature beside the model (" + w.model + "/model.sig)");
   EXPECT_EQ(props["pedigree:scan:probes"], "not-evaluated: no --pack given");
   EXPECT_EQ(props["pedigree:scan:reader"].rfind("pass: ", 0), 0u);
-  EXPECT_EQ(json::parse(read_file(report))["verdict"], "pass");
-  std::string first = read_file(bom);
+  EXPECT_EQ(json::parse(test::read_file(report))["verdict"], "pass");
+  std::string first = test::read_file(bom);
   ASSERT_EQ(run_pedigree({"scan", w.model, "-o", out, "--serial", serial}).exit_code, 0);
-  EXPECT_EQ(read_file(bom), first);  // same clock and serial: the same bytes
+  EXPECT_EQ(test::read_file(bom), first);  // same clock and serial: the same bytes
   auto bad = run_pedigree({"scan", w.model, "--serial", "urn:uuid:nope"});
   EXPECT_EQ(bad.exit_code, 2);
 }

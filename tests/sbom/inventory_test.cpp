@@ -20,7 +20,7 @@ InventoryRow sample_row() {
   r.format = "gguf";
   r.findings = {{"unsafe-import", "error", "imports os.system"}, {"unsafe-import", "error", "imports posix.system"},
                 {"odd-metadata", "warning", "x"}};
-  r.checks = {{"reader", "flagged"}, {"signature", "not-evaluated"}};
+  r.checks = {{"reader", "flagged", "1 error finding"}, {"signature", "not-evaluated", ""}};
   r.manifest_root = "sha256:" + std::string(64, 'a');
   r.tensor_named_root = "sha256:" + std::string(64, 'b');
   r.tensor_content_root = "sha256:" + std::string(64, 'c');
@@ -49,7 +49,8 @@ TEST(Inventory, RowJsonRoundTrips) {
   ASSERT_TRUE(row_from_json(row_to_json(r), &back, &err)) << err.str();
   EXPECT_EQ(row_to_json(back), row_to_json(r));
   EXPECT_EQ(back.findings.size(), 3u);
-  EXPECT_EQ(back.checks[1].second, "not-evaluated");
+  EXPECT_EQ(back.checks[1].status, "not-evaluated");
+  EXPECT_EQ(back.checks[0].detail, "1 error finding");
 }
 
 TEST(Inventory, RowFromJsonNamesTheBadField) {

@@ -15,17 +15,10 @@
 namespace pedigree {
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 std::string_view bytes_of(const EmbeddedSchema& s) { return {reinterpret_cast<const char*>(s.data), s.size}; }
 
 TEST(SchemaData, EveryListedFileEmbeddedWithItsDigest) {
-  std::string list = slurp(std::string(PEDIGREE_SOURCE_DIR) + "/sbom/schemas.sha256");
+  std::string list = test::read_file(std::string(PEDIGREE_SOURCE_DIR) + "/sbom/schemas.sha256");
   std::regex line("^([0-9a-f]{64})  (\\S+)$", std::regex::multiline);
   size_t listed = 0;
   for (std::sregex_iterator it(list.begin(), list.end(), line), end; it != end; ++it, ++listed) {
@@ -48,7 +41,7 @@ TEST(SchemaData, SameAsSpecificationReference) {
     std::string name = std::regex_replace(std::string(s.name), std::regex("\\.SNAPSHOT"), "");
     if (name == "bom-1.4.schema.json" || name == "bom-1.5.schema.json" || name == "spdx.schema.json") continue;
     std::string ours = std::regex_replace(std::string(bytes_of(s)), std::regex("\\.SNAPSHOT"), "");
-    EXPECT_EQ(ours, slurp(ref + "/" + name)) << name;  // 1.5 and spdx differ as documented
+    EXPECT_EQ(ours, test::read_file(ref + "/" + name)) << name;  // 1.5 and spdx differ as documented
   }
 }
 

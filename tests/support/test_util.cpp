@@ -1,6 +1,7 @@
 // This file implements the shared test helpers declared in test_util.h.
 #include "tests/support/test_util.h"
 
+#include <sstream>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/wait.h>
@@ -112,6 +113,13 @@ std::string unhex(std::string_view hex) {
   for (size_t i = 0; i + 1 < hex.size(); i += 2)
     out.push_back(static_cast<char>(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
   return out;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
 }
 
 std::string sha256_hex(std::string_view bytes) {

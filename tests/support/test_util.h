@@ -67,6 +67,9 @@ ReadResult read_bytes(const FormatReader& reader, const std::string& bytes, cons
 /// Bytes from a hex string (fixtures embedded as hex in test sources).
 std::string unhex(std::string_view hex);
 
+/// The whole file at `path` ("" when it cannot be read).
+std::string read_file(const std::string& path);
+
 /// Hex SHA-256 of bytes (via OpenSSL), for expected values.
 std::string sha256_hex(std::string_view bytes);
 
