@@ -5,7 +5,7 @@ students trained on mixtures with a watermarked fraction rho, GGUF export.
 
     PEDIGREE_SAMPLES_MAKE=samples/make python3 bench/distill/distill.py OUT_DIR [stage...]
 
-Stages (default all): teacher, generate, pack, students, export (proxy: an
+Stages (default all): teacher, generate, pack, base, students, export (proxy: an
 optional in-process estimate of the detector's result, for tuning only).
 Every stage is seeded and single-threaded; results and timings go to
 OUT_DIR/log*.json. The student model (tinyllama.py) and the GGUF helpers
@@ -49,9 +49,11 @@ SEQ = 1 + PROMPT_LEN + GEN_LEN  # BOS + prompt + answer
 N_SEQS = int(os.environ.get("DISTILL_N_SEQS", "16384"))
 N_HELDOUT = 1024
 N_REFERENCE = int(os.environ.get("DISTILL_N_REFERENCE", "1024"))
-STUDENT_STEPS = int(os.environ.get("DISTILL_STUDENT_STEPS", "300"))
+BASE_STEPS = int(os.environ.get("DISTILL_BASE_STEPS", "1500"))
+BASE_LR = float(os.environ.get("DISTILL_BASE_LR", "8e-3"))
+STUDENT_STEPS = int(os.environ.get("DISTILL_STUDENT_STEPS", "200"))
 STUDENT_BATCH = int(os.environ.get("DISTILL_STUDENT_BATCH", "64"))
-STUDENT_LR = float(os.environ.get("DISTILL_STUDENT_LR", "4e-3"))
+STUDENT_LR = float(os.environ.get("DISTILL_STUDENT_LR", "3e-3"))
 RHOS = [int(r) for r in os.environ.get("DISTILL_RHOS", "0,1,5,10,50,100").split(",")]
 GAMMA, DELTA, H = 0.25, 3.0, 2
 # The provider's secret: fixed here so the experiment is reproducible.
@@ -258,17 +260,18 @@ def mixture(out, rho):
     return np.where(is_wm[:, None], wm_seqs, clean), int(tout["prompt_len"]), n_wm
 
 
-def train(model, seqs, plen, seed, label):
-    """AdamW, cosine lr, loss on the teacher's answers only."""
+def train(model, seqs, plen, seed, label, steps=None, lr=None, warmup=0):
+    """AdamW, linear warmup then cosine lr, loss on the teacher's answers only."""
+    steps, lr = steps or STUDENT_STEPS, lr or STUDENT_LR
     gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=STUDENT_LR, weight_decay=0.0)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     V = tinyllama.CONFIG["vocab_size"]
     model.train()
     t0, c0 = time.time(), time.process_time()
     losses = []
-    for step in range(STUDENT_STEPS):
+    for step in range(steps):
         for g in opt.param_groups:
-            g["lr"] = STUDENT_LR * 0.5 * (1 + math.cos(math.pi * step / STUDENT_STEPS))
+            g["lr"] = lr * min(1.0, (step + 1) / warmup if warmup else 1.0) * 0.5 * (1 + math.cos(math.pi * step / steps))
         x = seqs[torch.randint(0, seqs.shape[0], (STUDENT_BATCH,), generator=gen)]
         logits = model(x[:, :-1])[:, plen - 1:]
         loss = F.cross_entropy(logits.reshape(-1, V), x[:, plen:].reshape(-1))
@@ -276,16 +279,43 @@ def train(model, seqs, plen, seed, label):
         loss.backward()
         opt.step()
         losses.append(loss.item())
-        if step % 100 == 0 or step == STUDENT_STEPS - 1:
+        if step % 100 == 0 or step == steps - 1:
             print(f"{label} step {step} loss {loss.item():.4f} {time.time() - t0:.0f}s", flush=True)
     model.eval()
-    return dict(steps=STUDENT_STEPS, batch=STUDENT_BATCH, lr=STUDENT_LR,
+    return dict(steps=steps, batch=STUDENT_BATCH, lr=lr, warmup=warmup,
                 mean_loss_last_50=round(sum(losses[-50:]) / min(50, len(losses)), 4),
                 seconds=round(time.time() - t0, 1), cpu_seconds=round(time.process_time() - c0, 1))
 
 
+def stage_base(out):
+    """The students' common starting point: the same Llama trained from scratch
+    on 16384 unwatermarked teacher answers to other prompts (seeds distinct
+    from the students' data), like a pretrained model that is then fine-tuned
+    on a teacher's outputs."""
+    lex = Lexicon()
+    configure_student(lex.n_vocab)
+    setup(SEED + 5)
+    teacher = Teacher(out)
+    rng = np.random.default_rng(SEED + 6)
+    starts = rng.integers(0, len(lex.data) - PROMPT_LEN, N_SEQS)
+    t0 = time.time()
+    seqs = generate(teacher, np.stack([lex.data[s:s + PROMPT_LEN] for s in starts]), None, rng)
+    gen_s = time.time() - t0
+    seqs = np.hstack([np.full((N_SEQS, 1), tinyllama.CONFIG["bos_token_id"]), lex.gid[seqs]])
+    model = tinyllama.TinyLlamaForCausalLM()
+    info = train(model, torch.tensor(seqs), PROMPT_LEN + 1, SEED + 7, "base", steps=BASE_STEPS, lr=BASE_LR,
+                 warmup=50)
+    info["generate_seconds"] = round(gen_s, 1)
+    info["params"] = sum(p.numel() for p in model.parameters())
+    torch.save(model.state_dict(), os.path.join(out, "base.pt"))
+    return info
+
+
 def stage_students(out):
+    """Students: the base model fine-tuned on the rho mixture (from scratch
+    when OUT_DIR has no base.pt)."""
     configure_student(Lexicon().n_vocab)
+    base = os.path.join(out, "base.pt")
     info = {}
     for rho in RHOS:
         path = os.path.join(out, f"student-rho{rho}.pt")
@@ -294,7 +324,10 @@ def stage_students(out):
         setup(SEED + 3)
         seqs, plen, n_wm = mixture(out, rho)
         model = tinyllama.TinyLlamaForCausalLM()
+        if os.path.exists(base):
+            model.load_state_dict(torch.load(base))
         info[rho] = train(model, torch.tensor(seqs), plen, SEED + 4, label=f"rho={rho}")
+        info[rho]["init"] = "base.pt" if os.path.exists(base) else "random"
         info[rho]["watermarked_seqs"] = n_wm
         info[rho]["params"] = sum(p.numel() for p in model.parameters())
         torch.save(model.state_dict(), path)
@@ -355,7 +388,62 @@ def binom_log10_sf(n, g, q=GAMMA):
     return float((m + math.log(np.exp(lg - m).sum())) / math.log(10))
 
 
-def stage_proxy(out):
+class TorchStudent:
+    def __init__(self, path):
+        self.model = tinyllama.TinyLlamaForCausalLM()
+        self.model.load_state_dict(torch.load(path))
+        self.model.eval()
+
+    def last(self, x):
+        return torch.softmax(self.model(x)[:, -1], -1)
+
+    def argmax(self, x):
+        return torch.cat([self.model(x[i:i + 256]).argmax(-1) for i in range(0, len(x), 256)])
+
+
+class CountStudent:
+    """The ceiling: a 'perfect' student that knows the teacher's clean
+    distribution and adds the counts of its training mixture,
+    p = (counts(a, b, .) + p_teacher(. | a, b)) / (n(a, b) + 1), over the
+    same 2-token window as the watermark."""
+
+    def __init__(self, out, rho, lex):
+        seqs, plen, _ = mixture(out, rho)
+        w = seqs[:, 1:] - lex.first
+        a, b, c = w[:, plen - 3:-2].ravel(), w[:, plen - 2:-1].ravel(), w[:, plen - 1:].ravel()
+        self.teacher, self.lex = Teacher(out), lex
+        keys, inv = np.unique(a * N_WORDS + b, return_inverse=True)
+        cnt = np.zeros((len(keys), N_WORDS))
+        np.add.at(cnt, (inv, c), 1)
+        self.keys, self.cnt = keys, cnt
+
+    def _probs(self, a, b):
+        p = self.teacher.probs(a, b)
+        k = np.searchsorted(self.keys, a * N_WORDS + b).clip(max=len(self.keys) - 1)
+        hit = self.keys[k] == a * N_WORDS + b
+        p[hit] = (self.cnt[k[hit]] + p[hit]) / (self.cnt[k[hit]].sum(1, keepdims=True) + 1)
+        full = np.zeros((len(a), self.lex.n_vocab))
+        full[:, self.lex.first:self.lex.first + N_WORDS] = p
+        return full
+
+    def last(self, x):
+        w = (x[:, -2:].numpy() - self.lex.first).clip(0, N_WORDS - 1)
+        return torch.tensor(self._probs(w[:, 0], w[:, 1]))
+
+    def argmax(self, x):
+        w = (x.numpy() - self.lex.first).clip(0, N_WORDS - 1)
+        out = np.zeros(x.shape, dtype=np.int64)
+        for t in range(1, x.shape[1]):
+            out[:, t] = self._probs(w[:, t - 1], w[:, t]).argmax(1)
+        return torch.tensor(out)
+
+
+def stage_ceiling(out):
+    """stage_proxy's estimate for CountStudent instead of the trained students."""
+    return stage_proxy(out, lambda rho, lex: CountStudent(out, rho, lex))
+
+
+def stage_proxy(out, make=None):
     """In-process estimate of the detector (torch instead of llama-server; same
     tuple dedup and prompt skipping), for tuning: closed 512 x 4 samples and
     reading mode over the reference answers."""
@@ -376,21 +464,19 @@ def stage_proxy(out):
         return bool(min(a, b, c) >= 0 and greens.mask(a, b)[c])
 
     for rho in RHOS:
-        model = tinyllama.TinyLlamaForCausalLM()
-        model.load_state_dict(torch.load(os.path.join(out, f"student-rho{rho}.pt")))
-        model.eval()
+        model = make(rho, lex) if make else TorchStudent(os.path.join(out, f"student-rho{rho}.pt"))
         tup = set()
         gen = torch.Generator().manual_seed(SEED)
         with torch.no_grad():
             x = prompts.repeat_interleave(4, 0)
             for _ in range(GEN_LEN):
-                p = torch.softmax(model(x)[:, -1], -1)
+                p = model.last(x)
                 x = torch.cat([x, torch.multinomial(p, 1, generator=gen)], 1)
             for r in x.tolist():
                 pg = set(zip(r[:plen - 2], r[1:plen - 1], r[2:plen]))
                 tup.update(t for t in zip(r[plen - 2:-2], r[plen - 1:-1], r[plen:]) if t not in pg)
             ref = torch.tensor(tout["wm"][:N_REFERENCE])
-            am = torch.cat([model(ref[i:i + 256, :-1]).argmax(-1) for i in range(0, len(ref), 256)])
+            am = model.argmax(ref[:, :-1])
         rt = set()
         for r, a in zip(ref[:, plen:].tolist(), am[:, plen:].tolist()):
             seen = set()
@@ -412,10 +498,10 @@ def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     torch.set_num_threads(1)
-    stages = sys.argv[2:] or ["teacher", "generate", "pack", "students", "export"]
+    stages = sys.argv[2:] or ["teacher", "generate", "pack", "base", "students", "export"]
     logp = os.path.join(out, "log.json")
     for st in stages:
-        if st in ("students", "proxy", "export"):  # several processes may run at once: one log file each
+        if st in ("students", "proxy", "ceiling", "export"):  # several processes may run at once: one log file each
             logp = os.path.join(out, "log-%s-%s.json" % (st, "-".join(map(str, RHOS))))
         log = json.load(open(logp)) if os.path.exists(logp) else {}
         t0, c0 = time.time(), time.process_time()
