@@ -3,8 +3,9 @@
 #   bench/distill/run.sh [OUT_DIR] [BUILD_DIR]
 # Stages (DISTILL_STAGES, default "train detect table"):
 #   train:  distill.py: word-level trigram teacher, kgw-watermarked and clean
-#           teacher outputs, auditor files (key, reference, prompts, pack),
-#           students (two processes at once), GGUF export;
+#           teacher outputs, auditor files (vocabulary GGUF, key, reference,
+#           prompts, pack), the base model, students = the base fine-tuned on
+#           each rho mixture (two processes at once), GGUF export;
 #   detect: for each student GGUF: start the real llama-server, run wm_bench
 #           (the C++ detector) in closed and reading mode, stop the server;
 #   table:  table.py prints the table.
@@ -36,6 +37,7 @@ train() {
   [ -f "$OUT/teacher.npz" ] || timed teacher nice -n 5 "$PY" "$HERE/distill.py" "$OUT" teacher
   [ -f "$OUT/teacher_outputs.npz" ] || timed generate nice -n 5 "$PY" "$HERE/distill.py" "$OUT" generate
   [ -f "$OUT/pack.json" ] || timed pack "$PY" "$HERE/distill.py" "$OUT" pack
+  [ -f "$OUT/base.pt" ] || timed base nice -n 5 "$PY" "$HERE/distill.py" "$OUT" base > "$OUT/base.log" 2>&1
   for g in "$GROUPS_A" "$GROUPS_B"; do
     DISTILL_RHOS="$g" timed "students-${g//,/-}" nice -n 5 "$PY" "$HERE/distill.py" "$OUT" students \
       > "$OUT/train-${g//,/-}.log" 2>&1 &
