@@ -324,10 +324,14 @@ def stage_students(out):
         setup(SEED + 3)
         seqs, plen, n_wm = mixture(out, rho)
         model = tinyllama.TinyLlamaForCausalLM()
-        if os.path.exists(base):
-            model.load_state_dict(torch.load(base))
-        info[rho] = train(model, torch.tensor(seqs), plen, SEED + 4, label=f"rho={rho}")
-        info[rho]["init"] = "base.pt" if os.path.exists(base) else "random"
+        init = base if os.path.exists(base) else None
+        if os.environ.get("DISTILL_INIT_DIR"):  # continue training earlier students
+            init = os.path.join(os.environ["DISTILL_INIT_DIR"], f"student-rho{rho}.pt")
+        if init:
+            model.load_state_dict(torch.load(init))
+        info[rho] = train(model, torch.tensor(seqs), plen, SEED + 4 + (1 if "DISTILL_INIT_DIR" in os.environ else 0),
+                          label=f"rho={rho}")
+        info[rho]["init"] = init or "random"
         info[rho]["watermarked_seqs"] = n_wm
         info[rho]["params"] = sum(p.numel() for p in model.parameters())
         torch.save(model.state_dict(), path)
