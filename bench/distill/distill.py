@@ -5,8 +5,10 @@ students trained on mixtures with a watermarked fraction rho, GGUF export.
 
     PEDIGREE_SAMPLES_MAKE=samples/make python3 bench/distill/distill.py OUT_DIR [stage...]
 
-Stages (default all): teacher, generate, pack, base, students, export (proxy: an
-optional in-process estimate of the detector's result, for tuning only).
+Stages (default all): teacher, generate, pack, base, students, export. Not in
+the default run: proxy (an in-process torch estimate of the detector's result
+for the trained students) and ceiling (the same estimate for a perfect
+count-based student), for analysis only.
 Every stage is seeded and single-threaded; results and timings go to
 OUT_DIR/log*.json. The student model (tinyllama.py) and the GGUF helpers
 (export_tinyllama.py) are imported from samples/make/.
