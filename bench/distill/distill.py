@@ -1,21 +1,36 @@
-"""Radioactivity experiment, training side: a tiny teacher on Debian's
-/usr/share/common-licenses, kgw-watermarked (gamma 0.25, delta 3, h 2) and
-unwatermarked teacher outputs through the pedigree-wm-v1 PRF (wm.py), students
-trained on mixtures with a watermarked fraction rho, exported to GGUF.
+"""Radioactivity experiment, training side: a word-level trigram teacher on
+Debian's /usr/share/common-licenses, kgw-watermarked (gamma 0.25, delta 3,
+h 2) and unwatermarked teacher outputs through the pedigree-wm-v1 PRF (wm.py),
+students trained on mixtures with a watermarked fraction rho, GGUF export.
 
     PEDIGREE_SAMPLES_MAKE=samples/make python3 bench/distill/distill.py OUT_DIR [stage...]
 
-Stages (default all): teacher, generate, students, export. Every stage is
-seeded and single-threaded; results and timings go to OUT_DIR/log.json.
-The model code (tinyllama.py, export_tinyllama.py) is imported from
-samples/make/ (PEDIGREE_SAMPLES_MAKE overrides the location).
+Stages (default all): teacher, generate, pack, base, students, export. Not in
+the default run: proxy (an in-process torch estimate of the detector's result
+for the trained students) and ceiling (the same estimate for a perfect
+count-based student), for analysis only.
+Every stage is seeded and single-threaded; results and timings go to
+OUT_DIR/log*.json. The student model (tinyllama.py) and the GGUF helpers
+(export_tinyllama.py) are imported from samples/make/.
+
+Tokens are whole lowercase words and punctuation marks (the 512 most frequent
+of the corpus; rarer words are dropped from the text). Each word is written as
+one CJK code point (word i -> U+4E00 + i) and the GGUF vocabulary is a
+SentencePiece ("llama") one with one piece per code point, so llama.cpp's and
+pedigree's tokenizers map every character to its word token with no merge:
+any token sequence, written as text, tokenizes back to itself. (Real words
+would need every prefix as a merge piece: 2056 pieces instead of 771, and the
+output layer dominates the students' training cost on this CPU.)
 """
 import json
 import math
 import os
 import random
+import re
+import struct
 import sys
 import time
+from collections import Counter
 
 import numpy as np
 import torch
@@ -28,19 +43,19 @@ sys.path.insert(0, os.environ.get("PEDIGREE_SAMPLES_MAKE", os.path.join(REPO, "s
 import wm  # noqa: E402
 import tinyllama  # noqa: E402
 
-# Student architecture: tinyllama.py's Llama at half width with a 64-token
-# context, so six students train in minutes on a shared CPU.
-tinyllama.CONFIG.update(hidden_size=32, intermediate_size=86, num_attention_heads=2, num_key_value_heads=2,
-                        head_dim=16, max_position_embeddings=64)
-C = tinyllama.CONFIG
-VOCAB = C["vocab_size"]
-BOS = C["bos_token_id"]
-SEQ = C["max_position_embeddings"]  # 64
-PROMPT_LEN = 16
-GEN_LEN = SEQ - PROMPT_LEN - 1  # BOS + prompt + completion fill the context
-N_SEQS = int(os.environ.get("DISTILL_N_SEQS", "4096"))
-N_HELDOUT = 128
-STUDENT_STEPS = int(os.environ.get("DISTILL_STUDENT_STEPS", "240"))
+CJK = 0x4E00
+N_WORDS = int(os.environ.get("DISTILL_WORDS", "512"))
+PROMPT_LEN = 8  # words
+GEN_LEN = 40  # words per teacher answer
+SEQ = 1 + PROMPT_LEN + GEN_LEN  # BOS + prompt + answer
+N_SEQS = int(os.environ.get("DISTILL_N_SEQS", "16384"))
+N_HELDOUT = 1024
+N_REFERENCE = int(os.environ.get("DISTILL_N_REFERENCE", "1024"))
+BASE_STEPS = int(os.environ.get("DISTILL_BASE_STEPS", "1500"))
+BASE_LR = float(os.environ.get("DISTILL_BASE_LR", "8e-3"))
+STUDENT_STEPS = int(os.environ.get("DISTILL_STUDENT_STEPS", "300"))
+STUDENT_BATCH = int(os.environ.get("DISTILL_STUDENT_BATCH", "64"))
+STUDENT_LR = float(os.environ.get("DISTILL_STUDENT_LR", "3e-3"))
 RHOS = [int(r) for r in os.environ.get("DISTILL_RHOS", "0,1,5,10,50,100").split(",")]
 GAMMA, DELTA, H = 0.25, 3.0, 2
 # The provider's secret: fixed here so the experiment is reproducible.
@@ -48,10 +63,48 @@ KEY = bytes.fromhex("5eed" * 16)
 SEED = 20241
 
 
-def corpus_bytes():
+def corpus_words():
+    """The corpus as a list of lowercase ASCII words, numbers and punctuation marks."""
     d = "/usr/share/common-licenses"
     names = sorted(n for n in os.listdir(d) if not os.path.islink(os.path.join(d, n)))
-    return b"\n\n".join(open(os.path.join(d, n), "rb").read() for n in names)
+    text = "\n\n".join(open(os.path.join(d, n), "rb").read().decode("latin-1") for n in names).lower()
+    return re.findall(r"[a-z]+|[0-9]+|[!-/:-@\[-`{-~]", text)
+
+
+def vocabulary(words):
+    """(word list, GGUF pieces with types, word index -> token id)."""
+    counts = Counter(words)
+    vocab = [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:N_WORDS]]
+    pieces = [("<unk>", 2), ("<s>", 3), ("</s>", 3)] + [("<0x%02X>" % b, 6) for b in range(256)]
+    first = len(pieces)
+    pieces += [(chr(CJK + i), 1) for i in range(len(vocab))]
+    return vocab, pieces, np.arange(first, first + len(vocab), dtype=np.int64)
+
+
+class Lexicon:
+    def __init__(self):
+        self.words_all = corpus_words()
+        self.vocab, self.pieces, self.gid = vocabulary(self.words_all)
+        index = {w: i for i, w in enumerate(self.vocab)}
+        # Corpus as word indices; rare words dropped.
+        self.data = np.array([index[w] for w in self.words_all if w in index], dtype=np.int64)
+        self.n_vocab = len(self.pieces)
+        self.first = int(self.gid[0])
+
+    def text(self, gids):
+        """Token ids as the text the served model reads and writes."""
+        return "".join(chr(CJK + int(g) - self.first) for g in gids)
+
+    def words(self, gids):
+        """Token ids as readable words (for logs)."""
+        return " ".join(self.vocab[int(g) - self.first] for g in gids)
+
+
+def configure_student(n_vocab):
+    """Student architecture: tinyllama.py's Llama, hidden 64, 2 layers, 4 heads
+    of 16, MLP 256, over the word vocabulary."""
+    tinyllama.CONFIG.update(vocab_size=n_vocab, hidden_size=64, intermediate_size=256, num_hidden_layers=2,
+                            num_attention_heads=4, num_key_value_heads=4, head_dim=16, max_position_embeddings=64)
 
 
 def setup(seed):
@@ -61,202 +114,406 @@ def setup(seed):
     random.seed(seed)
 
 
-def train(model, seqs, masks, steps, lr, seed, batch=32, label=""):
-    """seqs: LongTensor (N, SEQ) starting with BOS; masks: BoolTensor (N, SEQ-1) of scored targets."""
-    gen = torch.Generator().manual_seed(seed)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
-    model.train()
-    t0 = time.time()
-    losses = []
-    for step in range(steps):
-        cur = lr * 0.5 * (1 + math.cos(math.pi * step / steps))
-        for g in opt.param_groups:
-            g["lr"] = cur
-        idx = torch.randint(0, seqs.shape[0], (batch,), generator=gen)
-        x = seqs[idx]
-        m = masks[idx]
-        logits = model(x[:, :-1])
-        loss = F.cross_entropy(logits.reshape(-1, VOCAB), x[:, 1:].reshape(-1), reduction="none")
-        loss = (loss * m.reshape(-1)).sum() / m.sum()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-        if step % 50 == 0 or step == steps - 1:
-            print(f"{label} step {step} loss {loss.item():.4f} {time.time() - t0:.0f}s", flush=True)
-    model.eval()
-    return dict(steps=steps, batch=batch, lr=lr, mean_loss_last_50=round(sum(losses[-50:]) / min(50, len(losses)), 4),
-                seconds=round(time.time() - t0, 1))
-
-
 def stage_teacher(out):
-    """The teacher: an interpolated trigram model of the corpus (counts with
-    add-one backoff to bigram and unigram), over the tokens the corpus uses."""
-    data = np.array(tinyllama.encode(corpus_bytes()), dtype=np.int64)
-    uni = np.bincount(data, minlength=VOCAB).astype(np.float64)
-    bi = np.zeros((VOCAB, VOCAB))
-    np.add.at(bi, (data[:-1], data[1:]), 1)
-    tri = {}
-    for a, b, c in zip(data[:-2].tolist(), data[1:-1].tolist(), data[2:].tolist()):
-        tri.setdefault((a, b), np.zeros(VOCAB))[c] += 1
-    np.savez_compressed(os.path.join(out, "teacher.npz"), uni=uni, bi=bi,
-                        tri_keys=np.array(list(tri.keys())), tri_vals=np.stack(list(tri.values())))
-    return dict(corpus_bytes=int(len(data)), trigram_contexts=len(tri), used_tokens=int((uni > 0).sum()))
+    """The teacher: an interpolated trigram model over word indices (counts
+    with add-one backoff to bigram and unigram, as p = (c + p_lower) / (n + 1))."""
+    lex = Lexicon()
+    x, V = lex.data, N_WORDS
+    uni = np.bincount(x, minlength=V).astype(np.float64)
+    bi = np.zeros((V, V))
+    np.add.at(bi, (x[:-1], x[1:]), 1)
+    ctx = x[:-2] * V + x[1:-1]
+    keys, inv = np.unique(ctx, return_inverse=True)
+    tri = np.zeros((len(keys), V), dtype=np.float32)
+    np.add.at(tri, (inv, x[2:]), 1)
+    np.savez_compressed(os.path.join(out, "teacher.npz"), uni=uni, bi=bi, tri_keys=keys, tri_vals=tri)
+    return dict(corpus_words=len(lex.words_all), kept_words=int(len(x)), vocab_words=V, gguf_vocab=lex.n_vocab,
+                trigram_contexts=int(len(keys)))
 
 
 class Teacher:
     def __init__(self, out):
         z = np.load(os.path.join(out, "teacher.npz"))
-        self.allowed = z["uni"] > 0
-        self.p_uni = z["uni"] / z["uni"].sum()
-        self.bi = z["bi"]
-        self.tri = {tuple(k): v for k, v in zip(z["tri_keys"].tolist(), z["tri_vals"])}
+        V = N_WORDS
+        p_uni = z["uni"] / z["uni"].sum()
+        self.p_bi = (z["bi"] + p_uni) / (z["bi"].sum(1, keepdims=True) + 1)
+        tri = z["tri_vals"].astype(np.float64)
+        b = z["tri_keys"] % V
+        self.p_tri = (tri + self.p_bi[b]) / (tri.sum(1, keepdims=True) + 1)
+        self.row = np.full(V * V, -1, dtype=np.int64)
+        self.row[z["tri_keys"]] = np.arange(len(z["tri_keys"]))
 
-    def logits(self, a, b):
-        row = self.bi[b]
-        p_bi = (row + self.p_uni) / (row.sum() + 1)
-        t = self.tri.get((a, b))
-        p = p_bi if t is None else (t + p_bi) / (t.sum() + 1)
-        with np.errstate(divide="ignore"):
-            return np.where(self.allowed, np.log(p), -np.inf)
+    def probs(self, a, b):
+        r = self.row[a * N_WORDS + b]
+        return np.where((r >= 0)[:, None], self.p_tri[np.maximum(r, 0)], self.p_bi[b])
 
 
-class GreenCache:
-    """Green-list masks per context, computed through wm.prf_u once per context."""
+class GreenTable:
+    """kgw green lists over the word tokens per window (a, b) of word indices,
+    computed through the PRF of wm.py (same bytes as wm.prf_u, with the HMAC
+    key schedule done once)."""
 
-    def __init__(self, key):
-        self.key = key
-        self.masks = {}
+    def __init__(self, key, gid):
+        import hashlib
+        import hmac
+        self.h0 = hmac.new(key, digestmod=hashlib.sha256)
+        self.gid = gid.tolist()
+        self.rows = {}
+        assert self._u(self.gid[0], self.gid[1], self.gid[2]) == wm.prf_u(key, (self.gid[0], self.gid[1]), self.gid[2])
 
-    def mask(self, ctx):
-        m = self.masks.get(ctx)
+    def _u(self, a, b, v):
+        h = self.h0.copy()
+        h.update(wm.DOMAIN + struct.pack("<IIII", 2, a, b, v))
+        return (int.from_bytes(h.digest()[:8], "big") >> 11) / float(1 << 53)
+
+    def mask(self, a, b):
+        m = self.rows.get((a, b))
         if m is None:
-            m = np.array([wm.prf_u(self.key, ctx, v) < GAMMA for v in range(VOCAB)])
-            self.masks[ctx] = m
+            ga, gb = self.gid[a], self.gid[b]
+            pre = wm.DOMAIN + struct.pack("<III", 2, ga, gb)
+            m = np.empty(N_WORDS, dtype=bool)
+            for v, gv in enumerate(self.gid):
+                h = self.h0.copy()
+                h.update(pre + struct.pack("<I", gv))
+                m[v] = (int.from_bytes(h.digest()[:8], "big") >> 11) < GAMMA * (1 << 53)
+            self.rows[(a, b)] = m
         return m
 
+    def masks(self, a, b):
+        return np.stack([self.mask(i, j) for i, j in zip(a.tolist(), b.tolist())])
 
-def generate(teacher, prompt, gen_len, greens, rng):
-    """Samples at temperature 1; with `greens`, adds DELTA to green logits (kgw)."""
-    seq = list(prompt)
-    for _ in range(gen_len):
-        lg = teacher.logits(seq[-2], seq[-1])
+
+def generate(teacher, prompts, greens, rng):
+    """Samples GEN_LEN words per prompt at temperature 1, all prompts at once;
+    with `greens`, multiplies green probabilities by e^DELTA (kgw)."""
+    seqs = [prompts[:, i] for i in range(prompts.shape[1])]
+    for _ in range(GEN_LEN):
+        a, b = seqs[-2], seqs[-1]
+        p = teacher.probs(a, b)
         if greens is not None:
-            lg = lg + DELTA * greens.mask((seq[-2], seq[-1]))
-        p = np.exp(lg - lg.max())
-        seq.append(int(rng.choice(VOCAB, p=p / p.sum())))
-    return seq
+            p = p * np.where(greens.masks(a, b), math.exp(DELTA), 1.0)
+        c = np.cumsum(p, axis=1)
+        u = rng.random(len(a))[:, None] * c[:, -1:]
+        seqs.append(np.minimum((u > c).sum(1), N_WORDS - 1))
+    return np.stack(seqs, axis=1)
 
 
-def prompt_starts(data):
+def prompt_starts(n_data):
     rng = np.random.default_rng(SEED + 1)
-    return rng.integers(0, len(data) - PROMPT_LEN, N_SEQS + N_HELDOUT).tolist()
+    return rng.integers(0, n_data - PROMPT_LEN, N_SEQS + N_HELDOUT)
 
 
 def stage_generate(out):
+    lex = Lexicon()
     teacher = Teacher(out)
-    data = tinyllama.encode(corpus_bytes())
-    prompts = [[BOS] + data[s:s + PROMPT_LEN] for s in prompt_starts(data)]
-    greens = GreenCache(KEY)
-    rng_wm, rng_clean = np.random.default_rng(SEED + 2), np.random.default_rng(SEED + 3)
+    starts = prompt_starts(len(lex.data))
+    prompts = np.stack([lex.data[s:s + PROMPT_LEN] for s in starts[:N_SEQS]])
+    greens = GreenTable(KEY, lex.gid)
     t0 = time.time()
-    res = {"wm": [], "clean": []}
-    for i, p in enumerate(prompts[:N_SEQS]):
-        res["wm"].append(generate(teacher, p, GEN_LEN, greens, rng_wm))
-        res["clean"].append(generate(teacher, p, GEN_LEN, None, rng_clean))
-    json.dump({"wm": res["wm"], "clean": res["clean"], "prompt_len": PROMPT_LEN + 1},
-              open(os.path.join(out, "teacher_outputs.json"), "w"))
+    wm_seqs = generate(teacher, prompts, greens, np.random.default_rng(SEED + 2))
+    t_wm = time.time() - t0
+    clean = generate(teacher, prompts, None, np.random.default_rng(SEED + 3))
     rates = {}
-    for k in ("wm", "clean"):
-        g = n = 0
-        for s in res[k]:
-            for t in range(PROMPT_LEN + 1, len(s)):
-                g += bool(greens.mask((s[t - 2], s[t - 1]))[s[t]])
-                n += 1
-        rates[k] = round(g / n, 4)
-    return dict(seconds=round(time.time() - t0, 1), n_seqs=N_SEQS, gen_len=GEN_LEN, green_rate=rates,
-                contexts=len(greens.masks), sample_wm=tinyllama.decode(res["wm"][0][1:]).decode("latin-1"),
-                sample_clean=tinyllama.decode(res["clean"][0][1:]).decode("latin-1"))
-
-
-def text_of(ids):
-    return tinyllama.decode(ids).decode("utf-8", "replace")
+    for name, s in (("wm", wm_seqs), ("clean", clean)):
+        a, b, c = s[:, PROMPT_LEN - 2:-2], s[:, PROMPT_LEN - 1:-1], s[:, PROMPT_LEN:]
+        g = greens.masks(a.ravel(), b.ravel())[np.arange(a.size), c.ravel()]
+        rates[name] = round(float(g.mean()), 4)
+    # Token ids of the GGUF vocabulary, BOS first.
+    bos = np.full((N_SEQS, 1), tinyllama.CONFIG["bos_token_id"], dtype=np.int64)
+    np.savez_compressed(os.path.join(out, "teacher_outputs.npz"), wm=np.hstack([bos, lex.gid[wm_seqs]]),
+                        clean=np.hstack([bos, lex.gid[clean]]), prompt_len=PROMPT_LEN + 1)
+    return dict(seconds=round(time.time() - t0, 1), seconds_watermarked=round(t_wm, 1), n_seqs=N_SEQS,
+                gen_len=GEN_LEN, green_rate=rates, green_windows=len(greens.rows),
+                sample_wm=lex.words(lex.gid[wm_seqs[0]]), sample_clean=lex.words(lex.gid[clean[0]]))
 
 
 def stage_pack(out):
-    """Auditor-side files: key, reference text (watermarked completions of the
-    first 256 training sequences), held-out prompts, and pack JSONs."""
-    tout = json.load(open(os.path.join(out, "teacher_outputs.json")))
-    plen = tout["prompt_len"]
-    data = tinyllama.encode(corpus_bytes())
-    heldout = [text_of(data[s:s + PROMPT_LEN]) for s in prompt_starts(data)[N_SEQS:]]
+    """Auditor-side files: vocabulary GGUF (the tokenizer), key, reference text (the first N_REFERENCE
+    watermarked answers: the provider's log), held-out prompts, pack JSON."""
+    lex = Lexicon()
+    configure_student(lex.n_vocab)
+    write_gguf(os.path.join(out, "vocab.gguf"), None, lex.pieces, False)
+    tout = np.load(os.path.join(out, "teacher_outputs.npz"))
+    plen = int(tout["prompt_len"])
+    heldout = [lex.text(lex.gid[lex.data[s:s + PROMPT_LEN]]) for s in prompt_starts(len(lex.data))[N_SEQS:]]
     with open(os.path.join(out, "reference.jsonl"), "w") as f:
-        for s in tout["wm"][:256]:
-            f.write(json.dumps(text_of(s[plen:])) + "\n")
+        for s in tout["wm"][:N_REFERENCE]:
+            f.write(json.dumps(lex.text(s[plen:])) + "\n")
     key = {"scheme": "kgw", "gamma": GAMMA, "h": H, "delta": DELTA, "key_hex": KEY.hex()}
     json.dump(key, open(os.path.join(out, "key.json"), "w"), sort_keys=True)
     base = {"scheme": "kgw", "gamma": GAMMA, "h": H, "key_fingerprints": [wm.key_fingerprint(KEY)],
-            "tokenizer": "student-rho0.gguf", "modes": ["closed", "reading"], "reference": "reference.jsonl", "prompts": heldout,
-            "max_tokens": GEN_LEN, "temperature": 1.0, "samples_per_prompt": 4, "seed": 1,
-            "reading_context": SEQ - 2, "threshold": 1e-6}
+            "tokenizer": "vocab.gguf", "modes": ["closed", "reading"], "reference": "reference.jsonl",
+            "prompts": heldout[:int(os.environ.get("DISTILL_CLOSED_PROMPTS", "512"))], "max_tokens": GEN_LEN,
+            "temperature": 1.0, "samples_per_prompt": 4, "seed": 1, "reading_context": SEQ - 2,
+            "reading_max_positions": N_REFERENCE * GEN_LEN, "threshold": 1e-6}
     json.dump({"kind": "watermark", "watermark": base}, open(os.path.join(out, "pack.json"), "w"), indent=1,
               sort_keys=True)
-    return dict(heldout_prompts=len(heldout), reference_docs=256, key_fingerprint=wm.key_fingerprint(KEY))
+    return dict(heldout_prompts=len(base["prompts"]), reference_docs=N_REFERENCE,
+                key_fingerprint=wm.key_fingerprint(KEY))
+
+
+def mixture(out, rho):
+    tout = np.load(os.path.join(out, "teacher_outputs.npz"))
+    wm_seqs, clean = tout["wm"], tout["clean"]
+    perm = np.random.default_rng(SEED + 2).permutation(len(wm_seqs))
+    n_wm = int(round(len(wm_seqs) * rho / 100))
+    is_wm = np.zeros(len(wm_seqs), bool)
+    is_wm[perm[:n_wm]] = True
+    return np.where(is_wm[:, None], wm_seqs, clean), int(tout["prompt_len"]), n_wm
+
+
+def train(model, seqs, plen, seed, label, steps=None, lr=None, warmup=0):
+    """AdamW, linear warmup then cosine lr, loss on the teacher's answers only."""
+    steps, lr = steps or STUDENT_STEPS, lr or STUDENT_LR
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
+    V = tinyllama.CONFIG["vocab_size"]
+    model.train()
+    t0, c0 = time.time(), time.process_time()
+    losses = []
+    for step in range(steps):
+        for g in opt.param_groups:
+            g["lr"] = lr * min(1.0, (step + 1) / warmup if warmup else 1.0) * 0.5 * (1 + math.cos(math.pi * step / steps))
+        x = seqs[torch.randint(0, seqs.shape[0], (STUDENT_BATCH,), generator=gen)]
+        logits = model(x[:, :-1])[:, plen - 1:]
+        loss = F.cross_entropy(logits.reshape(-1, V), x[:, plen:].reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if step % 100 == 0 or step == steps - 1:
+            print(f"{label} step {step} loss {loss.item():.4f} {time.time() - t0:.0f}s", flush=True)
+    model.eval()
+    return dict(steps=steps, batch=STUDENT_BATCH, lr=lr, warmup=warmup,
+                mean_loss_last_50=round(sum(losses[-50:]) / min(50, len(losses)), 4),
+                seconds=round(time.time() - t0, 1), cpu_seconds=round(time.process_time() - c0, 1))
+
+
+def stage_base(out):
+    """The students' common starting point: the same Llama trained from scratch
+    on 16384 unwatermarked teacher answers to other prompts (seeds distinct
+    from the students' data), like a pretrained model that is then fine-tuned
+    on a teacher's outputs."""
+    lex = Lexicon()
+    configure_student(lex.n_vocab)
+    setup(SEED + 5)
+    teacher = Teacher(out)
+    rng = np.random.default_rng(SEED + 6)
+    starts = rng.integers(0, len(lex.data) - PROMPT_LEN, N_SEQS)
+    t0 = time.time()
+    seqs = generate(teacher, np.stack([lex.data[s:s + PROMPT_LEN] for s in starts]), None, rng)
+    gen_s = time.time() - t0
+    seqs = np.hstack([np.full((N_SEQS, 1), tinyllama.CONFIG["bos_token_id"]), lex.gid[seqs]])
+    model = tinyllama.TinyLlamaForCausalLM()
+    info = train(model, torch.tensor(seqs), PROMPT_LEN + 1, SEED + 7, "base", steps=BASE_STEPS, lr=BASE_LR,
+                 warmup=50)
+    info["generate_seconds"] = round(gen_s, 1)
+    info["params"] = sum(p.numel() for p in model.parameters())
+    torch.save(model.state_dict(), os.path.join(out, "base.pt"))
+    return info
 
 
 def stage_students(out):
-    tout = json.load(open(os.path.join(out, "teacher_outputs.json")))
-    wmseqs, clean = tout["wm"], tout["clean"]
-    plen = tout["prompt_len"]
-    perm = np.random.default_rng(SEED + 2).permutation(len(wmseqs))
+    """Students: the base model fine-tuned on the rho mixture (from scratch
+    when OUT_DIR has no base.pt)."""
+    configure_student(Lexicon().n_vocab)
+    base = os.path.join(out, "base.pt")
     info = {}
     for rho in RHOS:
         path = os.path.join(out, f"student-rho{rho}.pt")
         if os.path.exists(path):
             continue
         setup(SEED + 3)
-        n_wm = int(round(len(wmseqs) * rho / 100))
-        is_wm = np.zeros(len(wmseqs), bool)
-        is_wm[perm[:n_wm]] = True
-        seqs = torch.tensor([wmseqs[i] if is_wm[i] else clean[i] for i in range(len(wmseqs))], dtype=torch.long)
-        masks = torch.zeros(seqs.shape[0], SEQ - 1, dtype=torch.bool)
-        masks[:, plen - 1:] = True  # loss on the teacher's completions only
+        seqs, plen, n_wm = mixture(out, rho)
         model = tinyllama.TinyLlamaForCausalLM()
-        init = os.environ.get("DISTILL_INIT_DIR")  # continue training earlier students (second schedule)
+        init = base if os.path.exists(base) else None
+        if os.environ.get("DISTILL_INIT_DIR"):  # continue training earlier students
+            init = os.path.join(os.environ["DISTILL_INIT_DIR"], f"student-rho{rho}.pt")
         if init:
-            model.load_state_dict(torch.load(os.path.join(init, f"student-rho{rho}.pt")))
-        lr = float(os.environ.get("DISTILL_STUDENT_LR", "5e-3"))
-        info[rho] = train(model, seqs, masks, STUDENT_STEPS, lr, SEED + 4 + (1 if init else 0), label=f"rho={rho}")
+            model.load_state_dict(torch.load(init))
+        info[rho] = train(model, torch.tensor(seqs), plen, SEED + 4 + (1 if "DISTILL_INIT_DIR" in os.environ else 0),
+                          label=f"rho={rho}")
         info[rho]["init"] = init or "random"
         info[rho]["watermarked_seqs"] = n_wm
+        info[rho]["params"] = sum(p.numel() for p in model.parameters())
         torch.save(model.state_dict(), path)
     return info
 
 
-def stage_export(out):
+def write_gguf(path, sd, pieces, f16):
+    """A llama GGUF of the student weights `sd` (none: the vocabulary alone)."""
     import export_tinyllama as ex
+    gguf = ex.gguf
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_name("pedigree-distill-student")
+    w.add_license("mit")
+    ex.add_llama_hparams(w, tinyllama.CONFIG)
+    w.add_file_type(gguf.LlamaFileType.MOSTLY_F16 if f16 else gguf.LlamaFileType.ALL_F32)
+    w.add_quantization_version(gguf.GGML_QUANT_VERSION)
+    w.add_tokenizer_model("llama")
+    w.add_tokenizer_pre("default")
+    w.add_token_list([p for p, _ in pieces])
+    w.add_token_scores([0.0] * len(pieces))
+    w.add_token_types([t for _, t in pieces])
+    w.add_bos_token_id(1)
+    w.add_eos_token_id(2)
+    w.add_unk_token_id(0)
+    w.add_add_bos_token(True)
+    w.add_add_eos_token(False)
+    w.add_add_space_prefix(False)
+    for name, arr in ex.gguf_tensors(sd or {}, f16):
+        w.add_tensor(name, arr)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def stage_export(out):
+    lex = Lexicon()
+    configure_student(lex.n_vocab)
+    f16 = os.environ.get("DISTILL_F16", "0") == "1"
     info = {}
     for rho in RHOS:
         sd = torch.load(os.path.join(out, f"student-rho{rho}.pt"))
-        npsd = {k: v.detach().numpy().copy() for k, v in sd.items()}
         path = os.path.join(out, f"student-rho{rho}.gguf")
-        ex.write_gguf_file(path, npsd, f16=False)
+        write_gguf(path + ".tmp", {k: v.detach().numpy().copy() for k, v in sd.items()}, lex.pieces, f16)
+        os.replace(path + ".tmp", path)
         info[rho] = os.path.getsize(path)
+    return info
+
+
+def binom_log10_sf(n, g, q=GAMMA):
+    """log10 P(Binomial(n, q) >= g), by direct summation (proxy stage only)."""
+    if g <= 0:
+        return 0.0
+    ks = np.arange(g, n + 1)
+    lg = np.array([math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) for k in ks])
+    lg += ks * math.log(q) + (n - ks) * math.log(1 - q)
+    m = lg.max()
+    return float((m + math.log(np.exp(lg - m).sum())) / math.log(10))
+
+
+class TorchStudent:
+    def __init__(self, path):
+        self.model = tinyllama.TinyLlamaForCausalLM()
+        self.model.load_state_dict(torch.load(path))
+        self.model.eval()
+
+    def last(self, x):
+        return torch.softmax(self.model(x)[:, -1], -1)
+
+    def argmax(self, x):
+        return torch.cat([self.model(x[i:i + 256]).argmax(-1) for i in range(0, len(x), 256)])
+
+
+class CountStudent:
+    """The ceiling: a 'perfect' student that knows the teacher's clean
+    distribution and adds the counts of its training mixture,
+    p = (counts(a, b, .) + p_teacher(. | a, b)) / (n(a, b) + 1), over the
+    same 2-token window as the watermark."""
+
+    def __init__(self, out, rho, lex):
+        seqs, plen, _ = mixture(out, rho)
+        w = seqs[:, 1:] - lex.first
+        a, b, c = w[:, plen - 3:-2].ravel(), w[:, plen - 2:-1].ravel(), w[:, plen - 1:].ravel()
+        self.teacher, self.lex = Teacher(out), lex
+        keys, inv = np.unique(a * N_WORDS + b, return_inverse=True)
+        cnt = np.zeros((len(keys), N_WORDS))
+        np.add.at(cnt, (inv, c), 1)
+        self.keys, self.cnt = keys, cnt
+
+    def _probs(self, a, b):
+        p = self.teacher.probs(a, b)
+        k = np.searchsorted(self.keys, a * N_WORDS + b).clip(max=len(self.keys) - 1)
+        hit = self.keys[k] == a * N_WORDS + b
+        p[hit] = (self.cnt[k[hit]] + p[hit]) / (self.cnt[k[hit]].sum(1, keepdims=True) + 1)
+        full = np.zeros((len(a), self.lex.n_vocab))
+        full[:, self.lex.first:self.lex.first + N_WORDS] = p
+        return full
+
+    def last(self, x):
+        w = (x[:, -2:].numpy() - self.lex.first).clip(0, N_WORDS - 1)
+        return torch.tensor(self._probs(w[:, 0], w[:, 1]))
+
+    def argmax(self, x):
+        w = (x.numpy() - self.lex.first).clip(0, N_WORDS - 1)
+        out = np.zeros(x.shape, dtype=np.int64)
+        for t in range(1, x.shape[1]):
+            out[:, t] = self._probs(w[:, t - 1], w[:, t]).argmax(1)
+        return torch.tensor(out)
+
+
+def stage_ceiling(out):
+    """stage_proxy's estimate for CountStudent instead of the trained students."""
+    return stage_proxy(out, lambda rho, lex: CountStudent(out, rho, lex))
+
+
+def stage_proxy(out, make=None):
+    """In-process estimate of the detector (torch instead of llama-server; same
+    tuple dedup and prompt skipping), for tuning: closed 512 x 4 samples and
+    reading mode over the reference answers."""
+    lex = Lexicon()
+    configure_student(lex.n_vocab)
+    setup(SEED)
+    greens = GreenTable(KEY, lex.gid)
+    widx = {int(g): i for i, g in enumerate(lex.gid)}
+    tout = np.load(os.path.join(out, "teacher_outputs.npz"))
+    plen = int(tout["prompt_len"])
+    starts = prompt_starts(len(lex.data))[N_SEQS:N_SEQS + 512]
+    prompts = torch.tensor(np.hstack([np.ones((512, 1), np.int64), lex.gid[np.stack([lex.data[s:s + PROMPT_LEN]
+                                                                                      for s in starts])]]))
+    info = {}
+
+    def green(t):
+        a, b, c = (widx.get(int(v), -1) for v in t)
+        return bool(min(a, b, c) >= 0 and greens.mask(a, b)[c])
+
+    for rho in RHOS:
+        model = make(rho, lex) if make else TorchStudent(os.path.join(out, f"student-rho{rho}.pt"))
+        tup = set()
+        gen = torch.Generator().manual_seed(SEED)
+        with torch.no_grad():
+            x = prompts.repeat_interleave(4, 0)
+            for _ in range(GEN_LEN):
+                p = model.last(x)
+                x = torch.cat([x, torch.multinomial(p, 1, generator=gen)], 1)
+            for r in x.tolist():
+                pg = set(zip(r[:plen - 2], r[1:plen - 1], r[2:plen]))
+                tup.update(t for t in zip(r[plen - 2:-2], r[plen - 1:-1], r[plen:]) if t not in pg)
+            ref = torch.tensor(tout["wm"][:N_REFERENCE])
+            am = model.argmax(ref[:, :-1])
+        rt = set()
+        for r, a in zip(ref[:, plen:].tolist(), am[:, plen:].tolist()):
+            seen = set()
+            for t in range(2, len(r)):
+                tt = (r[t - 2], r[t - 1], a[t - 1])
+                if tt not in seen:
+                    rt.add(tt)
+                seen.add(tuple(r[t - 2:t + 1]))
+        res = {}
+        for name, s in (("closed", tup), ("reading", rt)):
+            g = sum(green(t) for t in s)
+            res[name] = dict(n=len(s), green=round(g / len(s), 4), log10_p=round(binom_log10_sf(len(s), g), 2))
+        info[rho] = res
+        print(rho, res, flush=True)
     return info
 
 
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
-    stages = sys.argv[2:] or ["teacher", "generate", "pack", "students", "export"]
+    torch.set_num_threads(1)
+    stages = sys.argv[2:] or ["teacher", "generate", "pack", "base", "students", "export"]
     logp = os.path.join(out, "log.json")
-    log = json.load(open(logp)) if os.path.exists(logp) else {}
     for st in stages:
-        if st == "students":  # several student processes may run at once: one log file each
-            logp = os.path.join(out, "log-students-%s.json" % "-".join(map(str, RHOS)))
-        t0 = time.time()
+        if st in ("students", "proxy", "ceiling", "export"):  # several processes may run at once: one log file each
+            logp = os.path.join(out, "log-%s-%s.json" % (st, "-".join(map(str, RHOS))))
+        log = json.load(open(logp)) if os.path.exists(logp) else {}
+        t0, c0 = time.time(), time.process_time()
         log[st] = globals()["stage_" + st](out)
         log[st + "_wall_seconds"] = round(time.time() - t0, 1)
+        log[st + "_cpu_seconds"] = round(time.process_time() - c0, 1)
         json.dump(log, open(logp, "w"), indent=2, sort_keys=True)
         print(st, "done", round(time.time() - t0, 1), "s", flush=True)
 
