@@ -4,7 +4,9 @@ a tiny llama-style GGUF (hidden 256 so that rows hold whole 256-element
 K-quant blocks; vocab 8, 2 layers of Q/K/gate/up with 8 rows, ffn_down F16)
 as F16 (base.gguf), its Q4_K and Q6_K quantizations (base_q4_k.gguf,
 base_q6_k.gguf) and an independently initialised Q4_K model
-(independent_q4_k.gguf). gguf-py only dequantizes K-quants in numpy, so the
+(independent_q4_k.gguf), and a one-layer seed for tests/fuzz/lineage_fuzz.cpp
+(tests/fuzz/corpus/lineage/tiny_kquant.gguf: Q4_K embeddings, gate and up,
+Q6_K Q and K). gguf-py only dequantizes K-quants in numpy, so the
 simple quantizers below (one scale per sub-block, round to nearest) write the
 blocks; each is checked against gguf-py's dequantization before writing.
 Run: PYTHONPATH=~/.cache/pedigree/llama.cpp-3.22.1/gguf-py /usr/bin/python3 tests/fingerprint/make_kquant_lineage.py"""
@@ -71,7 +73,7 @@ def quantize(a, qtype):
     return q
 
 
-def model(path, seed, qtype):
+def model(path, seed, qtype, layers=LAYERS, qk_type=None):
     rng = np.random.default_rng(seed)
     w = gguf.GGUFWriter(path, "llama")
     w.add_head_count(HEADS)
@@ -84,9 +86,10 @@ def model(path, seed, qtype):
             w.add_tensor(name, quantize(a, t), raw_dtype=t)
 
     add("token_embd.weight", rng.standard_normal((V, H)).astype(np.float32), qtype)
-    for i in range(LAYERS):
+    for i in range(layers):
         for n, shape in (("attn_q", (QROWS, H)), ("attn_k", (QROWS, H)), ("ffn_gate", (FF, H)), ("ffn_up", (FF, H))):
-            add(f"blk.{i}.{n}.weight", (0.2 * rng.standard_normal(shape)).astype(np.float32), qtype)
+            t = qk_type if qk_type is not None and n in ("attn_q", "attn_k") else qtype
+            add(f"blk.{i}.{n}.weight", (0.2 * rng.standard_normal(shape)).astype(np.float32), t)
         add(f"blk.{i}.ffn_down.weight", (0.2 * rng.standard_normal((H, FF))).astype(np.float32), T.F16)
     w.write_header_to_file()
     w.write_kv_data_to_file()
@@ -100,7 +103,9 @@ def main():
     model(os.path.join(OUT, "base_q4_k.gguf"), 11, T.Q4_K)
     model(os.path.join(OUT, "base_q6_k.gguf"), 11, T.Q6_K)
     model(os.path.join(OUT, "independent_q4_k.gguf"), 12, T.Q4_K)
-    for f in sorted(os.listdir(OUT)):
+    seed = os.path.join(os.path.dirname(OUT), "..", "fuzz", "corpus", "lineage", "tiny_kquant.gguf")
+    model(os.path.normpath(seed), 13, T.Q4_K, layers=1, qk_type=T.Q6_K)
+    for f in sorted(os.listdir(OUT)) + [seed]:
         print(f, os.path.getsize(os.path.join(OUT, f)))
 
 
