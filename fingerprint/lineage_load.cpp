@@ -1,6 +1,6 @@
 // This file implements tensor loading for lineage: canonical bytes to float32
-// (plain floats, F8 and the ggml Q8_0/Q4_0 blocks, written from the block
-// definitions), a role's matrix (fused slices, Conv1D transposes) and the
+// (plain floats, F8, and the ggml block types through fingerprint/dequant.h),
+// a role's matrix (fused slices, Conv1D transposes) and the
 // llama.cpp Q/K row order.
 #include "fingerprint/lineage_load.h"
 
@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 
+#include "fingerprint/dequant.h"
 #include "fingerprint/mapped_file.h"
 #include "fingerprint/tensor_digest.h"
 
@@ -15,8 +16,6 @@ namespace pedigree {
 namespace {
 
 constexpr uint64_t kMaxLayers = 4096;
-constexpr size_t kQ8Block = 34;  // f16 d + 32 int8
-constexpr size_t kQ4Block = 18;  // f16 d + 16 bytes of nibbles
 
 uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
 
@@ -33,34 +32,13 @@ float e4m3_to_float(uint8_t b) {
   return sign ? -v : v;
 }
 
-void dequant_q8_0(const uint8_t* p, uint64_t blocks, float* out) {
-  for (uint64_t b = 0; b < blocks; ++b, p += kQ8Block) {
-    float d = half_to_float(le16(p));
-    for (int i = 0; i < 32; ++i) *out++ = d * static_cast<float>(static_cast<int8_t>(p[2 + i]));
-  }
-}
-
-void dequant_q4_0(const uint8_t* p, uint64_t blocks, float* out) {
-  for (uint64_t b = 0; b < blocks; ++b, p += kQ4Block, out += 32) {
-    float d = half_to_float(le16(p));
-    for (int i = 0; i < 16; ++i) {
-      out[i] = d * static_cast<float>((p[2 + i] & 0x0F) - 8);
-      out[i + 16] = d * static_cast<float>((p[2 + i] >> 4) - 8);
-    }
-  }
+// Error text naming the element types to_float reads.
+std::string unsupported_type(const TensorInfo& t) {
+  return "tensor '" + t.name + "' has unsupported type " + std::string(dtype_name(t.dtype)) +
+         " (lineage reads F64, F32, F16, BF16, F8_E4M3, F8_E5M2, " + std::string(dequant_type_list()) + ")";
 }
 
 }  // namespace
-
-float half_to_float(uint16_t h) {
-  uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1F, man = h & 0x3FF;
-  if (exp == 0) {
-    float v = std::ldexp(static_cast<float>(man), -24);
-    return sign ? -v : v;
-  }
-  if (exp == 31) return bits_to_float((sign << 31) | 0x7F800000u | (man << 13));
-  return bits_to_float((sign << 31) | ((exp + 112) << 23) | (man << 13));
-}
 
 bool to_float(DType dtype, const uint8_t* p, uint64_t n, float* out) {
   switch (dtype) {
@@ -84,9 +62,11 @@ bool to_float(DType dtype, const uint8_t* p, uint64_t n, float* out) {
     case DType::F8_E5M2:
       for (uint64_t i = 0; i < n; ++i) out[i] = half_to_float(static_cast<uint16_t>(p[i] << 8));
       return true;
-    case DType::Q8_0: dequant_q8_0(p, n / 32, out); return n % 32 == 0;
-    case DType::Q4_0: dequant_q4_0(p, n / 32, out); return n % 32 == 0;
-    default: return false;
+    default: {
+      uint32_t per_block = dtype_info(dtype).block_elems;
+      if (!dequant_supported(dtype) || n % per_block != 0) return false;
+      return dequantize_blocks(dtype, p, n / per_block, out);
+    }
   }
 }
 
@@ -112,9 +92,7 @@ bool load_matrix(const ModelArtifact& art, const TensorInfo& t, Matrix* out, Err
   out->cols = t.shape[1];
   out->v.assign(*n, 0.0f);
   if (!to_float(t.dtype, raw.data(), *n, out->v.data()))
-    return fail(err, where, std::nullopt,
-                "tensor '" + t.name + "' has unsupported type " + std::string(dtype_name(t.dtype)) +
-                    " (lineage reads F64, F32, F16, BF16, F8_E4M3, F8_E5M2, Q8_0, Q4_0)");
+    return fail(err, where, std::nullopt, unsupported_type(t));
   for (size_t i = 0; i < out->v.size(); ++i)
     if (!std::isfinite(out->v[i]))
       return fail(err, where, std::nullopt,
@@ -145,9 +123,7 @@ bool load_raw_rows(const ModelArtifact& art, const TensorInfo& t, const std::vec
   for (uint64_t id : ids) f->will_need(t.offset + id * row_bytes, row_bytes);
   for (size_t r = 0; r < ids.size(); ++r)
     if (!to_float(t.dtype, f->data() + t.offset + ids[r] * row_bytes, out->cols, &out->v[r * out->cols]))
-      return fail(err, art.root, std::nullopt,
-                  "tensor '" + t.name + "' has unsupported type " + std::string(dtype_name(t.dtype)) +
-                      " (lineage reads F64, F32, F16, BF16, F8_E4M3, F8_E5M2, Q8_0, Q4_0)");
+      return fail(err, art.root, std::nullopt, unsupported_type(t));
   return true;
 }
 

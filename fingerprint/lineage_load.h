@@ -1,6 +1,6 @@
 // This file implements what lineage comparison needs from a model file:
 // converting a tensor's canonical bytes to float32 (F64/F32/F16/BF16/F8 and
-// the GGUF Q8_0/Q4_0 blocks), reading a role's matrix (a slice of a fused
+// the GGUF block types of fingerprint/dequant.h), reading a role's matrix (a slice of a fused
 // tensor, or a transposed Conv1D weight) and undoing llama.cpp's Q/K row order.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fingerprint/artifact.h"
+#include "fingerprint/dequant.h"
 #include "fingerprint/error.h"
 #include "fingerprint/lineage_math.h"
 
@@ -18,12 +19,9 @@ namespace pedigree {
 inline constexpr uint64_t kMaxLineageTensorBytes = uint64_t{8} << 30;
 
 /// Converts `n` elements of `dtype` stored canonically in `bytes` to float;
-/// false when the type is not supported (quantized types other than Q8_0/Q4_0,
-/// integers...). `bytes` must hold dtype_bytes(dtype, n) bytes.
+/// false when the type is not supported (integers, block types dequant.h does
+/// not decode, a count that is not a whole number of blocks). `bytes` must hold dtype_bytes(dtype, n) bytes.
 bool to_float(DType dtype, const uint8_t* bytes, uint64_t n, float* out);
-
-/// IEEE half to float.
-float half_to_float(uint16_t h);
 
 /// Loads a tensor of rank 2 as a rows x cols float matrix (shape outermost-first).
 bool load_matrix(const ModelArtifact& art, const TensorInfo& t, Matrix* out, Error* err);

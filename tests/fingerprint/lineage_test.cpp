@@ -72,6 +72,20 @@ TEST(Lineage, QuantizedGgufIsDerived) {
   }
 }
 
+// K-quant GGUFs written by tests/fingerprint/make_kquant_lineage.py (hidden
+// 256): Q4_K and Q6_K of the F16 base are derived, an independently
+// initialised Q4_K model is not.
+TEST(Lineage, KQuantGgufIsDerivedFromItsF16Source) {
+  const std::string d = std::string(PEDIGREE_SOURCE_DIR) + "/tests/fingerprint/kquant_lineage/";
+  for (const char* q : {"base_q4_k.gguf", "base_q6_k.gguf"}) {
+    LineageReport r = must_compare(d + "base.gguf", d + q);
+    EXPECT_EQ(r.verdict, "derived") << q << ": " << r.reason;
+    EXPECT_GT(r.primary, std::string(q) == "base_q6_k.gguf" ? 0.999 : 0.99) << q;
+  }
+  LineageReport r = must_compare(d + "base.gguf", d + "independent_q4_k.gguf");
+  EXPECT_EQ(r.verdict, "independent") << r.reason;
+}
+
 std::vector<size_t> shuffled(size_t n, unsigned seed) {
   std::vector<size_t> p(n);
   std::iota(p.begin(), p.end(), 0);
