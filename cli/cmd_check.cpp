@@ -73,11 +73,7 @@ SignatureAttempt attempt(const CheckArgs& a, const std::string& bundle, const Si
   req.identity = t.identity;
   req.issuer = t.issuer;
   req.jobs = a.jobs;
-  if (!t.key.empty()) out.command += " --key " + t.key;
-  for (const std::string& r : t.roots) out.command += " --cert-root " + r;
-  for (const std::string& c : t.chain) out.command += " --cert-chain " + c;
-  if (t.kind == SignatureTrust::Kind::kKeyless)
-    out.command += " --trust-root " + t.trust_root + " --identity " + t.identity + " --issuer " + t.issuer;
+  out.command = verify_command(req);
   VerifyResult r = verify_model(req);
   using O = SignatureAttempt::Outcome;
   out.outcome = r.status == VerifyStatus::kVerified ? O::kVerified : r.status == VerifyStatus::kRejected ? O::kRejected

@@ -93,15 +93,6 @@ std::string trust_label(const ScanRequest& req) {
   return "keyless " + req.identity + " from " + req.issuer;
 }
 
-std::string verify_command(const ScanRequest& req, const std::string& bundle) {
-  std::string c = "pedigree verify " + req.path + " --sig " + bundle;
-  if (!req.key.empty()) c += " --key " + req.key;
-  for (const std::string& r : req.cert_roots) c += " --cert-root " + r;
-  for (const std::string& r : req.cert_chain) c += " --cert-chain " + r;
-  if (!req.trust_root.empty()) c += " --trust-root " + req.trust_root + " --identity " + req.identity + " --issuer " + req.issuer;
-  return c;
-}
-
 bool signature_check(const ScanRequest& req, ScanCheck* c, nlohmann::json* j, Error* err) {
   std::string bundle = req.signature.empty() ? default_signature_path(req.path) : req.signature;
   std::error_code ec;
@@ -132,7 +123,7 @@ bool signature_check(const ScanRequest& req, ScanCheck* c, nlohmann::json* j, Er
     *j = {{"status", c->status}, {"bundle", bundle}, {"present", true}, {"signs", r.model_name}};
     return true;
   }
-  c->evidence = verify_command(req, bundle) + (trusted ? "" : " --key <the signer's public key>");
+  c->evidence = verify_command(vr) + (trusted ? "" : " --key <the signer's public key>");
   *j = {{"bundle", bundle}, {"present", true}, {"method", r.method}, {"material", r.material}};
   if (!r.signer.empty()) (*j)["signer"] = r.signer;
   if (r.status == VerifyStatus::kRejected) {
@@ -367,6 +358,16 @@ bool gather_lineage(const std::string& path, const std::string& registry, unsign
 bool run_probe_packs(const std::vector<std::string>& specs, const ProbeTarget& t, probes::RunResult* out, Error* err) {
   std::vector<probes::Pack> packs;
   return load_packs(specs, &packs, err) && run_loaded_packs(packs, t, out, err);
+}
+
+std::string verify_command(const VerifyRequest& r) {
+  std::string c = "pedigree verify " + r.model_path + " --sig " + r.bundle_path;
+  if (!r.key_path.empty()) c += " --key " + r.key_path;
+  for (const std::string& p : r.root_paths) c += " --cert-root " + p;
+  for (const std::string& p : r.chain_paths) c += " --cert-chain " + p;
+  if (!r.trust_root_path.empty())
+    c += " --trust-root " + r.trust_root_path + " --identity " + r.identity + " --issuer " + r.issuer;
+  return c;
 }
 
 std::string pack_summary(const probes::PackResult& p) {

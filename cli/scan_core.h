@@ -18,6 +18,7 @@
 #include "fingerprint/error.h"
 #include "fingerprint/registry.h"
 #include "probes/runner.h"
+#include "signing/verify.h"
 
 namespace pedigree::cli {
 
@@ -120,6 +121,9 @@ double pack_score(const probes::PackResult& p);
 /// One line on a pack's result: trials and matches, or for a watermark pack the
 /// tuples scored per mode; then the (adjusted) p-value and the threshold.
 std::string pack_summary(const probes::PackResult& p);
+
+/// The `pedigree verify` command line that repeats `r` (the evidence pointer of a signature check).
+std::string verify_command(const VerifyRequest& r);
 
 /// True when `path` is a regular file that starts with the GGUF magic (a model
 /// llama-server can serve).
