@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +24,9 @@ struct ProbeRequest {
   uint64_t seed = 42;
   int max_tokens = 64;
   int top_logprobs = 0;        ///< 0: no logprobs wanted; else alternatives per token
+  std::optional<int> top_k;    ///< sampler truncation; unset: the server's default (0 disables in llama.cpp)
+  std::optional<double> top_p; ///< nucleus sampling; unset: the server's default
+  std::optional<double> min_p; ///< llama.cpp / vLLM min-p; unset: the server's default
 };
 
 /// One generated token with its logprob and the top alternatives.

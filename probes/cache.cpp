@@ -126,6 +126,10 @@ std::string cache_canonical(const std::string& identity, const ProbeRequest& req
             {"seed", req.seed},
             {"max_tokens", req.max_tokens},
             {"top_logprobs", req.top_logprobs}};
+  // Sampler fields only when set, so that entries written before they existed still match.
+  if (req.top_k) j["top_k"] = *req.top_k;
+  if (req.top_p) j["top_p"] = *req.top_p;
+  if (req.min_p) j["min_p"] = *req.min_p;
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

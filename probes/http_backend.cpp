@@ -288,6 +288,9 @@ std::string request_body(const ProbeRequest& req, const std::string& model) {
   j["max_tokens"] = req.max_tokens;
   j["seed"] = req.seed;
   j["temperature"] = req.temperature;
+  if (req.top_k) j["top_k"] = *req.top_k;
+  if (req.top_p) j["top_p"] = *req.top_p;
+  if (req.min_p) j["min_p"] = *req.min_p;
   if (!model.empty()) j["model"] = model;
   if (req.form == "chat") {
     json msgs = json::array();

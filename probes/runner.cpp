@@ -8,11 +8,9 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <mutex>
-#include <thread>
 
+#include "probes/batch.h"
 #include "probes/watermark_pack.h"
 
 namespace pedigree::probes {
@@ -37,30 +35,13 @@ ProbeRequest make_request(const Job& j) {
 
 // Runs every job on `threads` workers; false with the first backend error.
 bool run_jobs(const std::vector<Job>& jobs, Backend& backend, int threads, std::vector<std::string>* texts, Error* err) {
-  texts->assign(jobs.size(), std::string());
-  std::atomic<size_t> next{0};
-  std::atomic<bool> stop{false};
-  std::mutex mu;
-  std::optional<Error> first;
-  auto work = [&] {
-    for (size_t i; !stop && (i = next++) < jobs.size();) {
-      ProbeResponse resp;
-      Error e;
-      if (!backend.complete(make_request(jobs[i]), &resp, &e)) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (!first) first = e;
-        stop = true;
-        return;
-      }
-      (*texts)[i] = std::move(resp.text);
-    }
-  };
-  std::vector<std::thread> pool;
-  size_t n = std::min<size_t>(std::max(threads, 1), std::max<size_t>(jobs.size(), 1));
-  for (size_t t = 1; t < n; ++t) pool.emplace_back(work);
-  work();
-  for (std::thread& t : pool) t.join();
-  if (first) return *err = *first, false;
+  std::vector<ProbeRequest> reqs;
+  reqs.reserve(jobs.size());
+  for (const Job& j : jobs) reqs.push_back(make_request(j));
+  std::vector<ProbeResponse> resps;
+  if (!complete_all(backend, reqs, threads, &resps, err)) return false;
+  texts->clear();
+  for (ProbeResponse& r : resps) texts->push_back(std::move(r.text));
   return true;
 }
 
@@ -126,12 +107,14 @@ PackResult score_pack(const Pack& p, const RunOptions& opts, const std::vector<J
   return r;
 }
 
-bool run_watermark_pack(const Pack& p, WatermarkAssets& a, Backend& backend, PackResult* r, Error* err) {
+bool run_watermark_pack(const Pack& p, WatermarkAssets& a, Backend& backend, int concurrency, PackResult* r,
+                        Error* err) {
   wm::DetectInputs in;
   in.config = &*p.watermark;
   in.tokenizer = a.tokenizer.get();
   in.keys = std::move(a.keys);
   in.reference = std::move(a.reference);
+  in.concurrency = concurrency;
   wm::WatermarkRun run;
   if (!wm::run_watermark(backend, in, &run, err)) return false;
   r->threshold = run.threshold;
@@ -163,7 +146,7 @@ bool run_packs(const std::vector<Pack>& packs, Backend& backend, const RunOption
   std::vector<double> ps;
   for (size_t i = 0; i < packs.size(); ++i) {
     r.packs.push_back(score_pack(packs[i], opts, jobs, texts, starts[i]));
-    if (packs[i].watermark && !run_watermark_pack(packs[i], assets[i], backend, &r.packs.back(), err)) return false;
+    if (packs[i].watermark && !run_watermark_pack(packs[i], assets[i], backend, opts.concurrency, &r.packs.back(), err)) return false;
     r.flagged = r.flagged || r.packs.back().flagged;
     ps.push_back(r.packs.back().log10_p);
   }

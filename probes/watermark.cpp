@@ -218,9 +218,13 @@ Scorer::Scorer(const WatermarkKey& key, std::unique_ptr<Scheme> scheme, ScoreOpt
 
 void Scorer::set_reference(std::span<const uint32_t> ref) {
   ref_windows_.clear();
-  for (size_t i = key_.h; i <= ref.size(); ++i)
-    ++ref_windows_[std::vector<uint32_t>(ref.begin() + static_cast<std::ptrdiff_t>(i - key_.h),
-                                         ref.begin() + static_cast<std::ptrdiff_t>(i))];
+  add_reference(ref);
+}
+
+void Scorer::add_reference(std::span<const uint32_t> doc, size_t first) {
+  for (size_t i = std::max<size_t>(key_.h, first); i <= doc.size(); ++i)
+    ++ref_windows_[std::vector<uint32_t>(doc.begin() + static_cast<std::ptrdiff_t>(i - key_.h),
+                                         doc.begin() + static_cast<std::ptrdiff_t>(i))];
 }
 
 void Scorer::score(std::span<const uint32_t> prompt, std::span<const uint32_t> output) {

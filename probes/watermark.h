@@ -109,8 +109,12 @@ class Scorer {
  public:
   /// `scheme` must come from make_scheme(key) (non-null).
   Scorer(const WatermarkKey& key, std::unique_ptr<Scheme> scheme, ScoreOptions opt);
-  /// Counts the h-token windows of the reference text for min_window_count.
+  /// Counts the h-token windows of the reference text for min_window_count
+  /// (forgets earlier reference documents).
   void set_reference(std::span<const uint32_t> reference_tokens);
+  /// Adds one reference document's windows: those preceding positions
+  /// max(h, first) .. doc.size() (positions before `first` are context, not reference text).
+  void add_reference(std::span<const uint32_t> doc, size_t first = 0);
   /// Scores the tokens of `output` that follow `prompt` (the window of the
   /// first output tokens reaches into the prompt's end); output tuples whose
   /// (h+1)-gram occurs in `prompt` are skipped when skip_prompt_ngrams.

@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "probes/batch.h"
 #include "probes/stats.h"
 
 namespace pedigree::probes::wm {
@@ -59,25 +60,41 @@ bool is_fingerprint(const std::string& s) {
          });
 }
 
-std::vector<Scorer> make_scorers(const DetectInputs& in, const std::vector<uint32_t>& ref_tokens) {
+/// A reference document as tokens: context then text; `first` = index of the first text token.
+struct RefTokens {
+  std::vector<uint32_t> ids;
+  size_t first = 0;
+};
+
+std::vector<Scorer> make_scorers(const DetectInputs& in, const std::vector<RefTokens>& ref) {
   std::vector<Scorer> scorers;
   ScoreOptions opt;
   opt.dedup = in.config->dedup;
   opt.min_window_count = in.config->min_window_count;
   for (const WatermarkKey& k : in.keys) {
     scorers.emplace_back(k, make_scheme(k, nullptr), opt);
-    if (opt.min_window_count > 0) scorers.back().set_reference(ref_tokens);
+    if (opt.min_window_count > 0)
+      for (const RefTokens& d : ref) scorers.back().add_reference(d.ids, d.first);
   }
   return scorers;
 }
 
-bool reference_tokens(const DetectInputs& in, std::vector<std::vector<uint32_t>>* docs, std::vector<uint32_t>* all,
-                      Error* err) {
-  for (const std::string& d : in.reference) {
-    std::vector<uint32_t> ids;
-    if (!in.tokenizer->tokenize(d, &ids, err)) return false;
-    all->insert(all->end(), ids.begin(), ids.end());
-    docs->push_back(std::move(ids));
+/// Tokens of `head` + `tail` and where `tail` starts: the text is tokenized
+/// whole so that tokens run across the seam; the split is the longest common
+/// prefix with the tokens of `head` alone.
+bool split_tokens(const Tokenizer& tok, const std::string& head, const std::string& tail, RefTokens* out, Error* err) {
+  std::vector<uint32_t> h;
+  if (!tok.tokenize(head, &h, err) || !tok.tokenize(head + tail, &out->ids, err)) return false;
+  out->first = 0;
+  while (out->first < h.size() && out->first < out->ids.size() && h[out->first] == out->ids[out->first]) ++out->first;
+  return true;
+}
+
+bool reference_tokens(const DetectInputs& in, std::vector<RefTokens>* docs, Error* err) {
+  for (const ReferenceDoc& d : in.reference) {
+    RefTokens t;
+    if (!split_tokens(*in.tokenizer, d.context, d.text, &t, err)) return false;
+    docs->push_back(std::move(t));
   }
   return true;
 }
@@ -96,7 +113,7 @@ bool parse_watermark_config(const json& j, const std::string& path, WatermarkCon
   static const std::set<std::string> kKnown = {
       "scheme", "gamma", "h", "key_fingerprints", "modes", "tokenizer", "reference", "min_window_count",
       "threshold", "dedup", "prompts", "form", "max_tokens", "temperature", "samples_per_prompt", "seed",
-      "reading_context", "reading_max_positions"};
+      "reading_context", "reading_max_positions", "top_k", "top_p", "min_p"};
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!kKnown.contains(it.key())) return field_err(err, path, escape_bytes(it.key(), true, 64), "unknown field");
   WatermarkConfig c;
@@ -159,6 +176,17 @@ bool parse_watermark_config(const json& j, const std::string& path, WatermarkCon
       !get_uint(j, path, "reading_context", 1, 1u << 20, &c.reading_context, err) ||
       !get_uint(j, path, "reading_max_positions", 1, 1u << 24, &c.reading_max_positions, err))
     return false;
+  if (j.contains("top_k")) {
+    int k = 0;
+    if (!get_uint(j, path, "top_k", 0, 1u << 20, &k, err)) return false;
+    c.top_k = k;
+  }
+  for (auto [f, dst] : {std::pair{"top_p", &c.top_p}, std::pair{"min_p", &c.min_p}}) {
+    if (!j.contains(f)) continue;
+    double v = 0;
+    if (!get_number(j, path, f, 0.0, 1.0, &v, err)) return false;
+    *dst = v;
+  }
   bool closed = std::find(c.modes.begin(), c.modes.end(), "closed") != c.modes.end();
   bool reading = std::find(c.modes.begin(), c.modes.end(), "reading") != c.modes.end();
   if (closed && c.prompts.empty()) return field_err(err, path, "prompts", "closed mode needs at least one prompt");
@@ -168,7 +196,7 @@ bool parse_watermark_config(const json& j, const std::string& path, WatermarkCon
   return true;
 }
 
-bool load_reference(const std::string& path, std::vector<std::string>* docs, Error* err) {
+bool load_reference(const std::string& path, std::vector<ReferenceDoc>* docs, Error* err) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return fail(err, path, std::nullopt, "cannot open reference text");
   std::string line;
@@ -180,24 +208,29 @@ bool load_reference(const std::string& path, std::vector<std::string>* docs, Err
       return fail(err, path, std::nullopt, "reference text exceeds the " + human_bytes(kMaxReferenceBytes) + " limit");
     if (line.empty()) continue;
     json j = json::parse(line, nullptr, false);
+    ReferenceDoc d;
+    if (j.is_object() && j.contains("context")) {
+      if (!j["context"].is_string())
+        return fail(err, path, std::nullopt, "line " + std::to_string(lineno) + ": \"context\" is not a string");
+      d.context = j["context"].get<std::string>();
+    }
     if (j.is_object() && j.contains("text")) j = j["text"];
     if (!j.is_string())
       return fail(err, path, std::nullopt,
                   "line " + std::to_string(lineno) + ": not a json string or an object with a \"text\" string");
-    docs->push_back(j.get<std::string>());
+    d.text = j.get<std::string>();
+    docs->push_back(std::move(d));
   }
   return true;
 }
 
 bool detect_closed(Backend& backend, const DetectInputs& in, WatermarkReport* out, Error* err) {
   const WatermarkConfig& c = *in.config;
-  std::vector<std::vector<uint32_t>> docs;
-  std::vector<uint32_t> all;
-  if (c.min_window_count > 0 && !reference_tokens(in, &docs, &all, err)) return false;
-  std::vector<Scorer> scorers = make_scorers(in, all);
-  out->mode = "closed";
-  out->requests = 0;
-  for (const std::string& prompt : c.prompts) {
+  std::vector<RefTokens> docs;
+  if (c.min_window_count > 0 && !reference_tokens(in, &docs, err)) return false;
+  std::vector<Scorer> scorers = make_scorers(in, docs);
+  std::vector<ProbeRequest> reqs;
+  for (const std::string& prompt : c.prompts)
     for (uint32_t s = 0; s < c.samples_per_prompt; ++s) {
       ProbeRequest req;
       req.form = c.form;
@@ -205,68 +238,100 @@ bool detect_closed(Backend& backend, const DetectInputs& in, WatermarkReport* ou
       req.temperature = c.temperature;
       req.seed = c.seed + s;
       req.max_tokens = c.max_tokens;
-      ProbeResponse resp;
-      if (!backend.complete(req, &resp, err)) return false;
-      ++out->requests;
-      std::vector<uint32_t> p, full, o;
-      if (!in.tokenizer->tokenize(prompt, &p, err)) return false;
-      if (c.form == "completion") {
-        // Tokenize prompt + output together so windows run across the seam.
-        if (!in.tokenizer->tokenize(prompt + resp.text, &full, err)) return false;
-        size_t common = 0;
-        while (common < p.size() && common < full.size() && p[common] == full[common]) ++common;
-        std::vector<uint32_t> head(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(common));
-        o.assign(full.begin() + static_cast<std::ptrdiff_t>(common), full.end());
-        for (Scorer& sc : scorers) sc.score(head, o);
-      } else {
-        if (!in.tokenizer->tokenize(resp.text, &o, err)) return false;
-        for (Scorer& sc : scorers) sc.score({}, o);
-      }
+      req.top_k = c.top_k, req.top_p = c.top_p, req.min_p = c.min_p;
+      reqs.push_back(std::move(req));
+    }
+  std::vector<ProbeResponse> resps;
+  if (!complete_all(backend, reqs, in.concurrency, &resps, err)) return false;
+  out->mode = "closed";
+  out->requests = reqs.size();
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    if (c.form == "completion") {
+      // Tokenize prompt + output together so windows run across the seam.
+      RefTokens t;
+      if (!split_tokens(*in.tokenizer, reqs[i].prompt, resps[i].text, &t, err)) return false;
+      std::span<const uint32_t> ids(t.ids);
+      for (Scorer& sc : scorers) sc.score(ids.first(t.first), ids.subspan(t.first));
+    } else {
+      std::vector<uint32_t> o;
+      if (!in.tokenizer->tokenize(resps[i].text, &o, err)) return false;
+      for (Scorer& sc : scorers) sc.score({}, o);
     }
   }
   finish(in, scorers, out);
   return true;
 }
 
-bool detect_reading(Backend& backend, const DetectInputs& in, WatermarkReport* out, Error* err) {
+namespace {
+
+/// One reading-mode prediction: document `doc`, position `t` (the token predicted).
+struct ReadingPos {
+  size_t doc, t;
+};
+
+/// The reading-mode positions and their requests: every text token of every
+/// document from position h on (at most reading_max_positions), each fed with
+/// up to reading_context previous tokens, greedy, one token, top-1 logprob.
+void reading_requests(const DetectInputs& in, const std::vector<RefTokens>& docs, std::vector<ReadingPos>* pos,
+                      std::vector<ProbeRequest>* reqs) {
   const WatermarkConfig& c = *in.config;
-  std::vector<std::vector<uint32_t>> docs;
-  std::vector<uint32_t> all;
-  if (!reference_tokens(in, &docs, &all, err)) return false;
-  std::vector<Scorer> scorers = make_scorers(in, all);
-  out->mode = "reading";
-  out->requests = 0;
-  const size_t h = c.h;
-  for (const auto& doc : docs) {
-    std::set<std::vector<uint32_t>> seen_grams;  // (h+1)-grams of the text fed so far
-    for (size_t t = h; t < doc.size() && out->requests < c.reading_max_positions; ++t) {
-      if (t >= h + 1) seen_grams.emplace(doc.begin() + static_cast<std::ptrdiff_t>(t - h - 1),
-                                         doc.begin() + static_cast<std::ptrdiff_t>(t));
+  for (size_t d = 0; d < docs.size(); ++d) {
+    const std::vector<uint32_t>& ids = docs[d].ids;
+    for (size_t t = std::max<size_t>(c.h, docs[d].first); t < ids.size() && reqs->size() < c.reading_max_positions;
+         ++t) {
       size_t from = t > c.reading_context ? t - c.reading_context : 0;
       ProbeRequest req;
       req.form = "completion";
-      req.prompt = in.tokenizer->decode(std::span<const uint32_t>(doc).subspan(from, t - from));
+      req.prompt = in.tokenizer->decode(std::span<const uint32_t>(ids).subspan(from, t - from));
       req.temperature = 0.0;
       req.seed = c.seed;
       req.max_tokens = 1;
       req.top_logprobs = 1;
-      ProbeResponse resp;
-      if (!backend.complete(req, &resp, err)) return false;
-      ++out->requests;
-      std::string piece = resp.text;
-      if (!resp.logprobs.empty() && !resp.logprobs[0].top.empty()) {
-        auto best = std::max_element(resp.logprobs[0].top.begin(), resp.logprobs[0].top.end(),
-                                     [](const auto& a, const auto& b) { return a.second < b.second; });
-        piece = best->first;
-      }
-      uint32_t pred = 0;
-      if (!in.tokenizer->piece_to_id(piece, &pred)) continue;  // empty answer (end of text)
-      std::vector<uint32_t> gram(doc.begin() + static_cast<std::ptrdiff_t>(t - h),
-                                 doc.begin() + static_cast<std::ptrdiff_t>(t));
-      gram.push_back(pred);
-      bool in_prompt = seen_grams.contains(gram);
-      for (Scorer& sc : scorers) sc.score_tuple(std::span<const uint32_t>(gram.data(), h), pred, in_prompt);
+      pos->push_back({d, t});
+      reqs->push_back(std::move(req));
     }
+  }
+}
+
+/// The suspect's top-1 token: the best top logprob when given, else the text.
+std::string top_piece(const ProbeResponse& resp) {
+  if (resp.logprobs.empty() || resp.logprobs[0].top.empty()) return resp.text;
+  auto best = std::max_element(resp.logprobs[0].top.begin(), resp.logprobs[0].top.end(),
+                               [](const auto& a, const auto& b) { return a.second < b.second; });
+  return best->first;
+}
+
+}  // namespace
+
+bool detect_reading(Backend& backend, const DetectInputs& in, WatermarkReport* out, Error* err) {
+  const size_t h = in.config->h;
+  std::vector<RefTokens> docs;
+  if (!reference_tokens(in, &docs, err)) return false;
+  std::vector<Scorer> scorers = make_scorers(in, docs);
+  std::vector<ReadingPos> pos;
+  std::vector<ProbeRequest> reqs;
+  reading_requests(in, docs, &pos, &reqs);
+  std::vector<ProbeResponse> resps;
+  if (!complete_all(backend, reqs, in.concurrency, &resps, err)) return false;
+  out->mode = "reading";
+  out->requests = reqs.size();
+  std::set<std::vector<uint32_t>> seen_grams;  // (h+1)-grams of the text fed so far in the current document
+  for (size_t i = 0; i < pos.size(); ++i) {
+    const std::vector<uint32_t>& doc = docs[pos[i].doc].ids;
+    size_t t = pos[i].t;
+    if (i == 0 || pos[i].doc != pos[i - 1].doc) {
+      seen_grams.clear();
+      for (size_t k = h + 1; k < t; ++k)
+        seen_grams.emplace(doc.begin() + static_cast<std::ptrdiff_t>(k - h - 1), doc.begin() + static_cast<std::ptrdiff_t>(k));
+    }
+    if (t >= h + 1) seen_grams.emplace(doc.begin() + static_cast<std::ptrdiff_t>(t - h - 1),
+                                       doc.begin() + static_cast<std::ptrdiff_t>(t));
+    uint32_t pred = 0;
+    if (!in.tokenizer->piece_to_id(top_piece(resps[i]), &pred)) continue;  // empty answer (end of text)
+    std::vector<uint32_t> gram(doc.begin() + static_cast<std::ptrdiff_t>(t - h), doc.begin() + static_cast<std::ptrdiff_t>(t));
+    gram.push_back(pred);
+    bool in_prompt = seen_grams.contains(gram);
+    for (Scorer& sc : scorers) sc.score_tuple(std::span<const uint32_t>(gram.data(), h), pred, in_prompt);
   }
   finish(in, scorers, out);
   return true;

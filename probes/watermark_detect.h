@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ struct WatermarkConfig {
   double temperature = 1.0;
   uint32_t samples_per_prompt = 1;
   uint64_t seed = 1;
+  std::optional<int> top_k;      ///< sampler fields sent with closed-mode requests (unset: server default)
+  std::optional<double> top_p;
+  std::optional<double> min_p;
   // reading mode
   uint32_t reading_context = 96;    ///< reference tokens fed before each prediction (at most)
   uint32_t reading_max_positions = 20000;  ///< predictions requested (cap on requests)
@@ -51,8 +55,17 @@ struct WatermarkConfig {
 /// errors are "<path>: watermark.<field>: ...".
 bool parse_watermark_config(const nlohmann::json& j, const std::string& path, WatermarkConfig* out, Error* err);
 
-/// Reads a reference file: one JSON string (or {"text": ...}) per line.
-bool load_reference(const std::string& path, std::vector<std::string>* docs, Error* err);
+/// One reference document: watermarked `text`, optionally preceded by the
+/// `context` it answered (fed to the suspect in reading mode, never scored).
+struct ReferenceDoc {
+  std::string context;
+  std::string text;
+  bool operator==(const ReferenceDoc&) const = default;
+};
+
+/// Reads a reference file: one JSON string, or {"text": ...} with an optional
+/// "context" string, per line.
+bool load_reference(const std::string& path, std::vector<ReferenceDoc>* docs, Error* err);
 
 /// One key's result.
 struct KeyReport {
@@ -84,7 +97,8 @@ struct DetectInputs {
   const WatermarkConfig* config = nullptr;
   const Tokenizer* tokenizer = nullptr;
   std::vector<WatermarkKey> keys;          ///< already checked against the pack
-  std::vector<std::string> reference;      ///< documents (reading mode / window filter)
+  std::vector<ReferenceDoc> reference;     ///< documents (reading mode / window filter)
+  int concurrency = 1;                     ///< requests in flight (results do not depend on it)
 };
 
 /// Closed mode: generates from `backend` for every prompt and scores the outputs with every key.

@@ -19,7 +19,7 @@ namespace pedigree::probes {
 /// A watermark pack's inputs besides the backend, loaded before any request.
 struct WatermarkAssets {
   std::unique_ptr<Tokenizer> tokenizer;
-  std::vector<std::string> reference;   ///< documents; empty when the pack names none
+  std::vector<wm::ReferenceDoc> reference;  ///< documents; empty when the pack names none
   std::vector<wm::WatermarkKey> keys;   ///< the key files whose fingerprint the pack lists
 };
 

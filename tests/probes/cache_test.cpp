@@ -101,7 +101,7 @@ TEST(ResponseCache, EveryRequestFieldIsInTheKey) {
   std::string id = "http://h/v1 model=m";
   std::string base = cache_key(id, request());
   EXPECT_EQ(base.size(), 64u);
-  std::vector<ProbeRequest> variants(8, request());
+  std::vector<ProbeRequest> variants(11, request());
   variants[0].form = "completion";
   variants[1].system = "other";
   variants[2].prompt = "hi ";
@@ -109,6 +109,9 @@ TEST(ResponseCache, EveryRequestFieldIsInTheKey) {
   variants[4].seed = 43;
   variants[5].max_tokens = 65;
   variants[6].top_logprobs = 0;
+  variants[8].top_k = 0;
+  variants[9].top_p = 1.0;
+  variants[10].min_p = 0.0;
   for (const ProbeRequest& v : variants) {
     if (&v == &variants[7]) {
       EXPECT_EQ(cache_key(id, v), base);
@@ -121,6 +124,12 @@ TEST(ResponseCache, EveryRequestFieldIsInTheKey) {
             R"({"form":"chat","identity":"http://h/v1 model=m","max_tokens":64,"prompt":"hi","seed":42,)"
             R"("system":"sys","temperature":0.0,"top_logprobs":2,"v":1})");
   EXPECT_EQ(base, test::sha256_hex(cache_canonical(id, request())));
+  // Sampler fields appear only when set, so entries written without them keep their keys.
+  ProbeRequest s = request();
+  s.top_k = 0, s.top_p = 1.0, s.min_p = 0.05;
+  EXPECT_EQ(cache_canonical(id, s),
+            R"({"form":"chat","identity":"http://h/v1 model=m","max_tokens":64,"min_p":0.05,"prompt":"hi","seed":42,)"
+            R"("system":"sys","temperature":0.0,"top_k":0,"top_logprobs":2,"top_p":1.0,"v":1})");
 }
 
 TEST(ResponseCache, CorruptOrTruncatedEntryIsAMissAndIsRewritten) {

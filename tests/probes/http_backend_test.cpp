@@ -89,6 +89,26 @@ TEST(HttpBackend, CompletionRequestBodyWithLogprobsAndV1Suffix) {
   EXPECT_EQ(f.backend->describe(), f.stub.url() + "/v1 model=tiny");
 }
 
+TEST(HttpBackend, SamplerFieldsAreSentOnlyWhenSet) {
+  Fixture f({}, "");
+  f.stub.push(HttpStub::json(R"({"choices":[{"text":"a","finish_reason":"length"}]})"));
+  f.stub.push(HttpStub::json(R"({"choices":[{"text":"b","finish_reason":"length"}]})"));
+  ProbeRequest req;
+  req.form = "completion";
+  req.prompt = "x";
+  req.temperature = 1.0;
+  ProbeResponse resp;
+  Error err;
+  ASSERT_TRUE(f.backend->complete(req, &resp, &err)) << err.str();
+  req.top_k = 0, req.top_p = 1.0, req.min_p = 0.0;
+  ASSERT_TRUE(f.backend->complete(req, &resp, &err)) << err.str();
+  auto log = f.stub.requests();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[0].body, R"({"max_tokens":64,"model":"tiny","prompt":"x","seed":42,"temperature":1.0})");
+  EXPECT_EQ(log[1].body, R"({"max_tokens":64,"min_p":0.0,"model":"tiny","prompt":"x","seed":42,"temperature":1.0,)"
+                         R"("top_k":0,"top_p":1.0})");
+}
+
 TEST(HttpBackend, ChatLogprobsRequestAndLlamaServerShape) {
   Fixture f;
   f.stub.push(HttpStub::json(

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <mutex>
 #include <random>
 #include <string>
 #include <vector>
@@ -86,6 +87,23 @@ class ToyBackend : public Backend {
   bool repeat_;
 };
 
+/// Serializes calls into a backend that is not thread-safe, and records prompts.
+class LockedBackend : public Backend {
+ public:
+  explicit LockedBackend(Backend* inner) : inner_(inner) {}
+  bool complete(const ProbeRequest& req, ProbeResponse* out, Error* err) override {
+    std::lock_guard<std::mutex> l(mu_);
+    prompts.push_back(req.prompt);
+    return inner_->complete(req, out, err);
+  }
+  std::string describe() const override { return inner_->describe(); }
+  std::vector<std::string> prompts;
+
+ private:
+  Backend* inner_;
+  std::mutex mu_;
+};
+
 WatermarkConfig closed_config(size_t prompts) {
   WatermarkConfig c;
   c.modes = {"closed"};
@@ -161,7 +179,7 @@ TEST(WatermarkDetect, ReadingModeSeesALearnedBias) {
   WatermarkKey k = key_of("provider-secret-key-01");
   // Reference: watermarked text from the provider.
   ToyBackend provider(&k);
-  std::vector<std::string> reference;
+  std::vector<ReferenceDoc> reference;
   for (int i = 0; i < 10; ++i) {
     ProbeRequest req;
     req.prompt = "r" + std::to_string(i);
@@ -169,7 +187,7 @@ TEST(WatermarkDetect, ReadingModeSeesALearnedBias) {
     req.temperature = 1.0;
     ProbeResponse resp;
     ASSERT_TRUE(provider.complete(req, &resp, nullptr));
-    reference.push_back(resp.text);
+    reference.push_back({"", resp.text});
   }
   auto tok = make_bytes_tokenizer();
   WatermarkConfig c;
@@ -187,6 +205,59 @@ TEST(WatermarkDetect, ReadingModeSeesALearnedBias) {
   EXPECT_EQ(r1.requests, 10u * 78u);
   EXPECT_LT(r1.keys[0].summary.log10_p, -20.0);
   EXPECT_GT(r2.keys[0].summary.log10_p, -3.0);
+}
+
+TEST(WatermarkDetect, ReadingModeFeedsTheContextButScoresOnlyTheText) {
+  WatermarkKey k = key_of("provider-secret-key-01");
+  auto tok = make_bytes_tokenizer();
+  WatermarkConfig c;
+  c.modes = {"reading"};
+  c.reading_context = 6;
+  DetectInputs in;
+  in.config = &c;
+  in.tokenizer = tok.get();
+  in.keys = {k};
+  in.reference = {{"0123456789", "abcde"}};
+  ToyBackend suspect(&k);
+  LockedBackend locked(&suspect);
+  WatermarkReport r;
+  Error err;
+  ASSERT_TRUE(detect_reading(locked, in, &r, &err)) << err.str();
+  // One prediction per text byte; the first one is fed the context's last 6 bytes.
+  EXPECT_EQ(r.requests, 5u);
+  EXPECT_EQ(locked.prompts, (std::vector<std::string>{"456789", "56789a", "6789ab", "789abc", "89abcd"}));
+  in.reference = {{"", "0123456789abcde"}};  // the same bytes without a context: 13 predictions
+  ASSERT_TRUE(detect_reading(locked, in, &r, &err)) << err.str();
+  EXPECT_EQ(r.requests, 13u);
+}
+
+TEST(WatermarkDetect, ResultsDoNotDependOnConcurrency) {
+  WatermarkKey k = key_of("provider-secret-key-01");
+  auto tok = make_bytes_tokenizer();
+  WatermarkConfig c = closed_config(30);
+  c.modes = {"closed", "reading"};
+  c.min_window_count = 1;
+  c.samples_per_prompt = 2;
+  DetectInputs in;
+  in.config = &c;
+  in.tokenizer = tok.get();
+  in.keys = {k, key_of("provider-secret-key-02")};
+  in.reference = {{"q0", "0a1b2c3d4e5f6g7h"}, {"", "hgfedcba98765"}};
+  std::vector<std::string> runs;
+  for (int conc : {1, 4, 16}) {
+    ToyBackend suspect(&k);
+    LockedBackend locked(&suspect);
+    in.concurrency = conc;
+    WatermarkRun run;
+    Error err;
+    ASSERT_TRUE(run_watermark(locked, in, &run, &err)) << err.str();
+    runs.push_back(run_json(run).dump());
+  }
+  EXPECT_EQ(runs[0], runs[1]);
+  EXPECT_EQ(runs[0], runs[2]);
+  // 30 prompts x 2 samples; 16 + 11 reading positions (the context "q0" is not predicted).
+  EXPECT_NE(runs[0].find("\"mode\":\"closed\",\"requests\":60"), std::string::npos) << runs[0];
+  EXPECT_NE(runs[0].find("\"mode\":\"reading\",\"requests\":27"), std::string::npos) << runs[0];
 }
 
 TEST(WatermarkDetect, RunDecidesWithBonferroniAcrossKeys) {
@@ -234,6 +305,12 @@ TEST(WatermarkDetect, ConfigErrorsNameTheField) {
        "pack.json: watermark.h: 17 is not in 1..16"},
       {R"({"key_fingerprints":["b4a696b6494ed1bd"],"prompts":["a"],"colour":1})",
        "pack.json: watermark.colour: unknown field"},
+      {R"({"key_fingerprints":["b4a696b6494ed1bd"],"prompts":["a"],"top_p":1.5})",
+       "pack.json: watermark.top_p: 1.5 is not in [0, 1]"},
+      {R"({"key_fingerprints":["b4a696b6494ed1bd"],"prompts":["a"],"top_k":-1})",
+       "pack.json: watermark.top_k: not a non-negative integer"},
+      {R"({"key_fingerprints":["b4a696b6494ed1bd"],"prompts":["a"],"min_p":"low"})",
+       "pack.json: watermark.min_p: not a number"},
   };
   for (const Case& c : cases) {
     WatermarkConfig cfg;
@@ -251,6 +328,35 @@ TEST(WatermarkDetect, ConfigErrorsNameTheField) {
   EXPECT_EQ(cfg.modes.size(), 2u);
   EXPECT_EQ(cfg.min_window_count, 2u);
   EXPECT_EQ(cfg.threshold, 1e-3);
+  EXPECT_FALSE(cfg.top_k || cfg.top_p || cfg.min_p);
+  ASSERT_TRUE(parse_watermark_config(
+      nlohmann::json::parse(R"({"key_fingerprints":["b4a696b6494ed1bd"],"prompts":["a"],"top_k":0,"top_p":1,"min_p":0})"),
+      "pack.json", &cfg, &err))
+      << err.str();
+  EXPECT_EQ(cfg.top_k, 0);
+  EXPECT_EQ(cfg.top_p, 1.0);
+  EXPECT_EQ(cfg.min_p, 0.0);
+}
+
+TEST(WatermarkDetect, ClosedModeSendsThePackSamplerFields) {
+  WatermarkKey k = key_of("provider-secret-key-01");
+  auto tok = make_bytes_tokenizer();
+  WatermarkConfig c = closed_config(2);
+  c.top_k = 0, c.top_p = 1.0, c.min_p = 0.0;
+  struct Spy : Backend {
+    std::vector<ProbeRequest> seen;
+    bool complete(const ProbeRequest& req, ProbeResponse* out, Error*) override {
+      seen.push_back(req);
+      out->text = "abc";
+      return true;
+    }
+    std::string describe() const override { return "spy"; }
+  } spy;
+  closed(spy, c, *tok, {k});
+  ASSERT_EQ(spy.seen.size(), 2u);
+  EXPECT_EQ(spy.seen[0].top_k, 0);
+  EXPECT_EQ(spy.seen[0].top_p, 1.0);
+  EXPECT_EQ(spy.seen[0].min_p, 0.0);
 }
 
 TEST(WatermarkDetect, LoadKeysRefusesAStrangerKey) {
@@ -271,13 +377,18 @@ TEST(WatermarkDetect, LoadKeysRefusesAStrangerKey) {
 
 TEST(WatermarkDetect, ReferenceFileIsJsonLines) {
   test::TempDir dir;
-  std::vector<std::string> docs;
+  std::vector<ReferenceDoc> docs;
   Error err;
-  ASSERT_TRUE(load_reference(dir.write("r.jsonl", "\"one\\ntwo\"\n{\"text\":\"three\"}\n\n"), &docs, &err));
-  EXPECT_EQ(docs, (std::vector<std::string>{"one\ntwo", "three"}));
+  ASSERT_TRUE(load_reference(
+      dir.write("r.jsonl", "\"one\\ntwo\"\n{\"text\":\"three\"}\n\n{\"context\":\"q\",\"text\":\"four\"}\n"), &docs,
+      &err));
+  EXPECT_EQ(docs, (std::vector<ReferenceDoc>{{"", "one\ntwo"}, {"", "three"}, {"q", "four"}}));
   std::string bad = dir.write("bad.jsonl", "\"ok\"\n42\n");
   EXPECT_FALSE(load_reference(bad, &docs, &err));
   EXPECT_EQ(err.str(), bad + ": line 2: not a json string or an object with a \"text\" string");
+  std::string bad_ctx = dir.write("ctx.jsonl", "{\"context\":7,\"text\":\"x\"}\n");
+  EXPECT_FALSE(load_reference(bad_ctx, &docs, &err));
+  EXPECT_EQ(err.str(), bad_ctx + ": line 1: \"context\" is not a string");
 }
 
 }  // namespace

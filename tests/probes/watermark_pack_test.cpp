@@ -92,7 +92,7 @@ TEST(WatermarkPack, LoadsTokenizerAndReference) {
   Error err;
   ASSERT_TRUE(load_watermark_files(cfg, &a, &err)) << err.str();
   EXPECT_EQ(a.tokenizer->kind(), "bytes");
-  EXPECT_EQ(a.reference, (std::vector<std::string>{"one", "two"}));
+  EXPECT_EQ(a.reference, (std::vector<wm::ReferenceDoc>{{"", "one"}, {"", "two"}}));
   cfg.reference = dir.path().string() + "/missing.jsonl";
   EXPECT_FALSE(load_watermark_files(cfg, &a, &err));
   EXPECT_EQ(err.str(), cfg.reference + ": cannot open reference text");
