@@ -147,7 +147,7 @@ TEST(Dequant, UnsupportedTypesWriteNothing) {
             "IQ3_S, IQ1_S, IQ1_M, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, MXFP4, NVFP4, Q1_0, Q2_0");
 }
 
-// A raw Q6_K tensor 'w' of `shape` and declared `length` in a file holding `bytes`.
+// A raw Q6_K (by default) tensor 'w' of `shape` and declared `length` in a file holding `bytes`.
 struct RawTensor {
   ModelArtifact art;
   TensorInfo t;
@@ -191,6 +191,19 @@ TEST(Dequant, BlockSizeMismatchIsAnError) {
   EXPECT_EQ(err.str(), "m: tensor 'w' size 420 B is invalid or exceeds 8.0 GiB");
   EXPECT_FALSE(load_rows(partial_block.art, partial_block.t, {0}, &m, &err));
   EXPECT_EQ(err.str(), "m: tensor 'w' size 420 B is invalid or exceeds 8.0 GiB");
+}
+
+TEST(Dequant, IntegerTensorIsRefusedNamingTheReadableTypes) {
+  test::TempDir dir;
+  auto r = raw_tensor(dir, {2, 4}, 32, std::string(32, '\0'));
+  r.t.dtype = DType::I32;
+  Matrix m;
+  Error err;
+  EXPECT_FALSE(load_matrix(r.art, r.t, &m, &err));
+  EXPECT_EQ(err.str(),
+            "m: tensor 'w' has unsupported type I32 (lineage reads F64, F32, F16, BF16, F8_E4M3, F8_E5M2, Q4_0, Q4_1, "
+            "Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, "
+            "IQ1_M, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, MXFP4, NVFP4, Q1_0, Q2_0)");
 }
 
 TEST(Dequant, TruncatedTensorIsAnError) {
