@@ -201,9 +201,9 @@ TEST(Dequant, IntegerTensorIsRefusedNamingTheReadableTypes) {
   Error err;
   EXPECT_FALSE(load_matrix(r.art, r.t, &m, &err));
   EXPECT_EQ(err.str(),
-            "m: tensor 'w' has unsupported type I32 (lineage reads F64, F32, F16, BF16, F8_E4M3, F8_E5M2, Q4_0, Q4_1, "
-            "Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, IQ3_S, IQ1_S, "
-            "IQ1_M, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, MXFP4, NVFP4, Q1_0, Q2_0)");
+            "m: tensor 'w' has unsupported type I32 (lineage reads F64, F32, F16, BF16, F8_E4M3, F8_E5M2, Q4_0, "
+            "Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, Q8_K, IQ2_XXS, IQ2_XS, IQ2_S, IQ3_XXS, "
+            "IQ3_S, IQ1_S, IQ1_M, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, MXFP4, NVFP4, Q1_0, Q2_0)");
 }
 
 TEST(Dequant, TruncatedTensorIsAnError) {
