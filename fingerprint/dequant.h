@@ -1,7 +1,8 @@
-// This file implements the decoders of ggml's quantized block types (Q4_0,
-// Q4_1, Q5_0, Q5_1, Q8_0, the K-quants Q2_K..Q8_K, IQ4_NL, IQ4_XS) to float32,
-// written from the public block layouts. Lineage uses them to compare
-// quantized GGUF weights with their float sources.
+// This file implements the decoders of every ggml quantized block type the
+// GGUF reader knows (Q4_0..Q8_1, the K-quants Q2_K..Q8_K, the lattice types
+// IQ1_S..IQ3_S, IQ4_NL, IQ4_XS, TQ1_0, TQ2_0, MXFP4, NVFP4, Q1_0, Q2_0) to
+// float32, written from the public block layouts (codebooks: dequant_grids.h).
+// Lineage uses them to compare quantized GGUF weights with their float sources.
 #pragma once
 
 #include <cstdint>

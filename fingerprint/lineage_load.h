@@ -19,8 +19,8 @@ namespace pedigree {
 inline constexpr uint64_t kMaxLineageTensorBytes = uint64_t{8} << 30;
 
 /// Converts `n` elements of `dtype` stored canonically in `bytes` to float;
-/// false when the type is not supported (integers, block types dequant.h does
-/// not decode, a count that is not a whole number of blocks). `bytes` must hold dtype_bytes(dtype, n) bytes.
+/// false when the type is not supported (integers, booleans, strings, complex)
+/// or `n` is not a whole number of blocks. `bytes` must hold dtype_bytes(dtype, n) bytes.
 bool to_float(DType dtype, const uint8_t* bytes, uint64_t n, float* out);
 
 /// Loads a tensor of rank 2 as a rows x cols float matrix (shape outermost-first).

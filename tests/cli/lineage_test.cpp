@@ -41,6 +41,15 @@ TEST(LineageCli, Json) {
   EXPECT_EQ(j["alignment"]["vocab_rows_used"], 260);
 }
 
+// A lattice-quantized GGUF (IQ3_S, written by tests/fingerprint/make_kquant_lineage.py).
+TEST(LineageCli, Iq3SGgufIsDerived) {
+  const std::string d = std::string(PEDIGREE_SOURCE_DIR) + "/tests/fingerprint/kquant_lineage/";
+  auto r = run_pedigree({"lineage", d + "base.gguf", d + "base_iq3_s.gguf"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_NE(r.out.find("verdict: derived (primary score 0.98"), std::string::npos) << r.out;
+}
+
 TEST(LineageCli, IndependentExitsZero) {
   test::TempDir dir;
   std::string path = (dir.path() / "random.safetensors").string();

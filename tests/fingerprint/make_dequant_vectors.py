@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """This file implements the generator of tests/fingerprint/dequant_vectors.h:
-for each ggml block type Pedigree dequantizes (except Q8_K, which gguf-py does
-not decode), two blocks of raw bytes and gguf-py's numpy dequantization of
-them, as float32 bit patterns. Types gguf-py can quantize are quantized from
-a fixed pseudo-random vector; for the others the blocks are random bytes with
-small finite f16 scales. Run: PYTHONPATH=~/.cache/pedigree/llama.cpp-3.22.1/gguf-py
+for each ggml block type Pedigree dequantizes that gguf-py also decodes (all
+but Q8_1, Q8_K, Q1_0 and Q2_0), two blocks (MXFP4: four) of raw bytes and
+gguf-py's numpy dequantization of them, as float32 bit patterns. Q4_0..Q8_0
+are quantized by gguf-py from a fixed pseudo-random vector; the other blocks
+are random bytes with small finite scales (f16, or MXFP4's E8M0 exponent and
+NVFP4's UE4M3 scales including their edge cases). Run: PYTHONPATH=~/.cache/pedigree/llama.cpp-3.22.1/gguf-py
 /usr/bin/python3 tests/fingerprint/make_dequant_vectors.py"""
 import os
 
@@ -17,19 +18,42 @@ BLOCKS = 2
 QUANTIZED = [T.Q4_0, T.Q4_1, T.Q5_0, T.Q5_1, T.Q8_0]
 # Random-byte types: byte offsets of their f16 scale fields within a block.
 RANDOM = {T.Q2_K: [80, 82], T.Q3_K: [108], T.Q4_K: [0, 2], T.Q5_K: [0, 2], T.Q6_K: [208],
-          T.IQ4_NL: [0], T.IQ4_XS: [0]}
+          T.IQ4_NL: [0], T.IQ4_XS: [0],
+          T.IQ2_XXS: [0], T.IQ2_XS: [0], T.IQ2_S: [0], T.IQ3_XXS: [0], T.IQ3_S: [0], T.IQ1_S: [0],
+          T.IQ1_M: [], T.TQ1_0: [52], T.TQ2_0: [64], T.MXFP4: [], T.NVFP4: []}
+BLOCK_COUNT = {T.MXFP4: 4}
+
+
+def small_f16(rng, n):
+    return rng.uniform(-0.02, 0.02, size=n).astype(np.float16)
+
+
+def fix_scales(rng, qtype, raw):
+    """Scales that are not plain f16 fields: IQ1_M's split f16, MXFP4's exponent, NVFP4's UE4M3."""
+    n = raw.shape[0]
+    if qtype == T.IQ1_M:  # the f16 d sits in the top nibbles of the four u16 words at byte 48
+        d = small_f16(rng, n).view(np.uint16)
+        for k in range(4):
+            word = raw[:, 48 + 2 * k:50 + 2 * k].copy().view("<u2").reshape(-1)
+            word = (word & np.uint16(0x0FFF)) | (((d >> np.uint16(4 * k)) & np.uint16(0xF)) << np.uint16(12))
+            raw[:, 48 + 2 * k:50 + 2 * k] = word.astype("<u2").view(np.uint8).reshape(n, 2)
+    elif qtype == T.MXFP4:  # subnormal halves (0, 1), the smallest normal (2) and a moderate exponent
+        raw[:, 0] = [0, 1, 2, rng.integers(110, 140)]
+    elif qtype == T.NVFP4:  # zero, 0x7F (read as zero), a set bit 7 and a subnormal, then random bytes
+        raw[0, 0:4] = [0x00, 0x7F, 0x85, 0x03]
 
 
 def blocks_for(rng, qtype):
     elems, size = gguf.GGML_QUANT_SIZES[qtype]
+    blocks = BLOCK_COUNT.get(qtype, BLOCKS)
     if qtype in QUANTIZED:
-        x = rng.standard_normal(BLOCKS * elems).astype(np.float32)
+        x = rng.standard_normal(blocks * elems).astype(np.float32)
         x[:elems] *= 0.05  # one block of small weights, one of unit scale
         return gguf.quants.quantize(x, qtype).reshape(-1)
-    raw = rng.integers(0, 256, size=(BLOCKS, size), dtype=np.uint8)
+    raw = rng.integers(0, 256, size=(blocks, size), dtype=np.uint8)
     for off in RANDOM[qtype]:
-        scale = rng.uniform(-0.02, 0.02, size=BLOCKS).astype(np.float16)
-        raw[:, off:off + 2] = scale.view(np.uint8).reshape(BLOCKS, 2)
+        raw[:, off:off + 2] = small_f16(rng, blocks).view(np.uint8).reshape(blocks, 2)
+    fix_scales(rng, qtype, raw)
     return raw.reshape(-1)
 
 
