@@ -114,38 +114,74 @@ def setup(seed):
     random.seed(seed)
 
 
+TEACHER_STEPS = int(os.environ.get("DISTILL_TEACHER_STEPS", "1500"))
+
+
+class NPLM(torch.nn.Module):
+    """The teacher: a feed-forward neural language model (Bengio et al. 2003)
+    over the two previous words: embeddings 64, one tanh layer of 256 units,
+    softmax over the 512 words. Its context is exactly the watermark window."""
+
+    def __init__(self, dim=64, hidden=256, dropout=0.3):
+        super().__init__()
+        self.emb = torch.nn.Embedding(N_WORDS, dim)
+        self.hidden = torch.nn.Linear(2 * dim, hidden)
+        self.out = torch.nn.Linear(hidden, N_WORDS)
+        self.drop = torch.nn.Dropout(dropout)
+
+    def forward(self, a, b):
+        x = torch.cat([self.emb(a), self.emb(b)], -1)
+        return self.out(self.drop(torch.tanh(self.hidden(x))))
+
+
 def stage_teacher(out):
-    """The teacher: an interpolated trigram model over word indices (counts
-    with add-one backoff to bigram and unigram, as p = (c + p_lower) / (n + 1))."""
+    """Trains the teacher with torch on the corpus (every 3-word position;
+    AdamW lr 3e-3, weight decay 0.01, dropout 0.3, batches of 512)."""
     lex = Lexicon()
-    x, V = lex.data, N_WORDS
-    uni = np.bincount(x, minlength=V).astype(np.float64)
-    bi = np.zeros((V, V))
-    np.add.at(bi, (x[:-1], x[1:]), 1)
-    ctx = x[:-2] * V + x[1:-1]
-    keys, inv = np.unique(ctx, return_inverse=True)
-    tri = np.zeros((len(keys), V), dtype=np.float32)
-    np.add.at(tri, (inv, x[2:]), 1)
-    np.savez_compressed(os.path.join(out, "teacher.npz"), uni=uni, bi=bi, tri_keys=keys, tri_vals=tri)
-    return dict(corpus_words=len(lex.words_all), kept_words=int(len(x)), vocab_words=V, gguf_vocab=lex.n_vocab,
-                trigram_contexts=int(len(keys)))
+    setup(SEED + 8)
+    torch.set_num_threads(2)
+    x = torch.tensor(lex.data)
+    pos = torch.arange(2, len(x))
+    model = NPLM()
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
+    gen = torch.Generator().manual_seed(SEED + 9)
+    t0, losses = time.time(), []
+    for step in range(TEACHER_STEPS):
+        i = pos[torch.randint(0, len(pos), (512,), generator=gen)]
+        loss = F.cross_entropy(model(x[i - 2], x[i - 1]), x[i])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+        if step % 250 == 0:
+            print(f"teacher step {step} loss {loss.item():.4f} {time.time() - t0:.0f}s", flush=True)
+    model.eval()
+    with torch.no_grad():
+        p = torch.softmax(model(x[pos - 2], x[pos - 1]), -1)
+        ent = float(-(p * p.clamp_min(1e-30).log()).sum(-1).mean())
+        ce = float(F.cross_entropy(model(x[pos - 2], x[pos - 1]), x[pos]))
+    torch.save(model.state_dict(), os.path.join(out, "teacher.pt"))
+    return dict(corpus_words=len(lex.words_all), kept_words=int(len(x)), vocab_words=N_WORDS,
+                gguf_vocab=lex.n_vocab, steps=TEACHER_STEPS, params=sum(q.numel() for q in model.parameters()),
+                mean_loss_last_50=round(sum(losses[-50:]) / 50, 4), corpus_cross_entropy=round(ce, 4),
+                mean_entropy_on_corpus_contexts=round(ent, 4), seconds=round(time.time() - t0, 1))
 
 
 class Teacher:
+    """The trained NPLM as next-word distributions p(. | a, b) for numpy arrays
+    of word indices (computed once per distinct window of a batch)."""
+
     def __init__(self, out):
-        z = np.load(os.path.join(out, "teacher.npz"))
-        V = N_WORDS
-        p_uni = z["uni"] / z["uni"].sum()
-        self.p_bi = (z["bi"] + p_uni) / (z["bi"].sum(1, keepdims=True) + 1)
-        tri = z["tri_vals"].astype(np.float64)
-        b = z["tri_keys"] % V
-        self.p_tri = (tri + self.p_bi[b]) / (tri.sum(1, keepdims=True) + 1)
-        self.row = np.full(V * V, -1, dtype=np.int64)
-        self.row[z["tri_keys"]] = np.arange(len(z["tri_keys"]))
+        self.model = NPLM()
+        self.model.load_state_dict(torch.load(os.path.join(out, "teacher.pt")))
+        self.model.eval()
 
     def probs(self, a, b):
-        r = self.row[a * N_WORDS + b]
-        return np.where((r >= 0)[:, None], self.p_tri[np.maximum(r, 0)], self.p_bi[b])
+        keys, inv = np.unique(np.asarray(a) * N_WORDS + np.asarray(b), return_inverse=True)
+        ka, kb = torch.tensor(keys // N_WORDS), torch.tensor(keys % N_WORDS)
+        with torch.no_grad():
+            p = torch.softmax(self.model(ka, kb).double(), -1).numpy()
+        return p[inv]
 
 
 class GreenTable:
@@ -227,35 +263,88 @@ def stage_generate(out):
                 sample_wm=lex.words(lex.gid[wm_seqs[0]]), sample_clean=lex.words(lex.gid[clean[0]]))
 
 
+N_SUPERVISED = int(os.environ.get("DISTILL_N_SUPERVISED", "819"))  # = the rho = 5 % harvest
+N_CLOSED = int(os.environ.get("DISTILL_CLOSED_PROMPTS", "512"))
+N_WRONG_KEYS = 100
+WRONG_KEYS_PER_PACK = 50  # a pack lists at most 64 key fingerprints
+
+
+def watermark_perm(n):
+    """Order in which teacher answers are watermarked in the mixtures: the
+    watermarked answers of rho are the first rho % of it, so the sets are nested."""
+    return np.random.default_rng(SEED + 2).permutation(n)
+
+
+def write_pack(out, name, desc, prompts, reference, fingerprints, **extra):
+    w = {"scheme": "kgw", "gamma": GAMMA, "h": H, "key_fingerprints": fingerprints, "tokenizer": "vocab.gguf",
+         "modes": ["closed", "reading"], "reference": reference, "prompts": prompts, "max_tokens": GEN_LEN,
+         "temperature": 1.0, "top_k": 0, "top_p": 1.0, "min_p": 0.0, "samples_per_prompt": 4, "seed": 1,
+         "reading_context": SEQ - 1, "reading_max_positions": 1 << 20, "threshold": 1e-6}
+    w.update(extra)
+    pack = {"id": "distill-" + name, "version": 1, "description": desc, "kind": "watermark", "watermark": w}
+    with open(os.path.join(out, f"pack-{name}.json"), "w") as f:
+        json.dump(pack, f, indent=1, sort_keys=True)
+
+
 def stage_pack(out):
-    """Auditor-side files: vocabulary GGUF (the tokenizer), key, reference text (the first N_REFERENCE
-    watermarked answers: the provider's log), held-out prompts, pack JSON."""
+    """Auditor-side files: the vocabulary GGUF (tokenizer), the key, 100 random
+    wrong keys, two reference texts and the packs.
+      supervised: the provider's log of the watermarked answers served to the
+        suspected harvester (the first N_SUPERVISED of the watermark order, i.e.
+        the rho = 5 % set), each with its prompt as context; closed mode asks
+        the first N_CLOSED of those prompts;
+      unsupervised: the first N_REFERENCE watermarked answers by index (any of
+        the provider's outputs; about rho of them were trained on) with their
+        prompts; closed mode asks N_CLOSED held-out prompts never trained on.
+    Variants per setting: dedup off, min window 2, one wrong key, and on the
+    wrong keys (two packs of 50)."""
     lex = Lexicon()
     configure_student(lex.n_vocab)
     write_gguf(os.path.join(out, "vocab.gguf"), None, lex.pieces, False)
     tout = np.load(os.path.join(out, "teacher_outputs.npz"))
     plen = int(tout["prompt_len"])
-    heldout = [lex.text(lex.gid[lex.data[s:s + PROMPT_LEN]]) for s in prompt_starts(len(lex.data))[N_SEQS:]]
-    with open(os.path.join(out, "reference.jsonl"), "w") as f:
-        for s in tout["wm"][:N_REFERENCE]:
-            f.write(json.dumps(lex.text(s[plen:])) + "\n")
+    wm_seqs = tout["wm"]
+    starts = prompt_starts(len(lex.data))
+    heldout = [lex.text(lex.gid[lex.data[s:s + PROMPT_LEN]]) for s in starts[N_SEQS:N_SEQS + N_CLOSED]]
+    sup = watermark_perm(N_SEQS)[:N_SUPERVISED]
+
+    def doc(i):
+        return {"context": lex.text(wm_seqs[i][1:plen]), "text": lex.text(wm_seqs[i][plen:])}
+
+    for name, idx in (("supervised", sup), ("unsupervised", np.arange(N_REFERENCE))):
+        with open(os.path.join(out, f"reference-{name}.jsonl"), "w") as f:
+            for i in idx:
+                f.write(json.dumps(doc(int(i)), ensure_ascii=False, sort_keys=True) + "\n")
     key = {"scheme": "kgw", "gamma": GAMMA, "h": H, "delta": DELTA, "key_hex": KEY.hex()}
     json.dump(key, open(os.path.join(out, "key.json"), "w"), sort_keys=True)
-    base = {"scheme": "kgw", "gamma": GAMMA, "h": H, "key_fingerprints": [wm.key_fingerprint(KEY)],
-            "tokenizer": "vocab.gguf", "modes": ["closed", "reading"], "reference": "reference.jsonl",
-            "prompts": heldout[:int(os.environ.get("DISTILL_CLOSED_PROMPTS", "512"))], "max_tokens": GEN_LEN,
-            "temperature": 1.0, "samples_per_prompt": 4, "seed": 1, "reading_context": SEQ - 2,
-            "reading_max_positions": N_REFERENCE * GEN_LEN, "threshold": 1e-6}
-    json.dump({"kind": "watermark", "watermark": base}, open(os.path.join(out, "pack.json"), "w"), indent=1,
-              sort_keys=True)
-    return dict(heldout_prompts=len(base["prompts"]), reference_docs=N_REFERENCE,
-                key_fingerprint=wm.key_fingerprint(KEY))
+    os.makedirs(os.path.join(out, "wrong-keys"), exist_ok=True)
+    rng = np.random.default_rng(SEED + 10)
+    wrong = []
+    for k in range(N_WRONG_KEYS):
+        kb = rng.bytes(32)
+        wrong.append(wm.key_fingerprint(kb))
+        json.dump(dict(key, key_hex=kb.hex()), open(os.path.join(out, "wrong-keys", f"key-{k:03d}.json"), "w"),
+                  sort_keys=True)
+    true_fp = [wm.key_fingerprint(KEY)]
+    settings = {"supervised": ([lex.text(wm_seqs[i][1:plen]) for i in sup[:N_CLOSED]], "reference-supervised.jsonl"),
+                "unsupervised": (heldout, "reference-unsupervised.jsonl")}
+    for name, (prompts, ref) in settings.items():
+        d = f"bench/distill {name} setting"
+        write_pack(out, name, d, prompts, ref, true_fp)
+        write_pack(out, name + "-dedup-off", d + ", dedup off", prompts, ref, true_fp, dedup="off")
+        write_pack(out, name + "-min-window-2", d + ", min window 2", prompts, ref, true_fp, min_window_count=2)
+        write_pack(out, name + "-wrong-key", d + ", one wrong key", prompts, ref, wrong[:1])
+        for j in range(N_WRONG_KEYS // WRONG_KEYS_PER_PACK):
+            keys = wrong[j * WRONG_KEYS_PER_PACK:(j + 1) * WRONG_KEYS_PER_PACK]
+            write_pack(out, f"{name}-wrong-keys-{j}", d + f", wrong keys {j}", prompts, ref, keys)
+    return dict(closed_prompts=N_CLOSED, supervised_docs=int(len(sup)), unsupervised_docs=N_REFERENCE,
+                key_fingerprint=true_fp[0], wrong_keys=N_WRONG_KEYS)
 
 
 def mixture(out, rho):
     tout = np.load(os.path.join(out, "teacher_outputs.npz"))
     wm_seqs, clean = tout["wm"], tout["clean"]
-    perm = np.random.default_rng(SEED + 2).permutation(len(wm_seqs))
+    perm = watermark_perm(len(wm_seqs))
     n_wm = int(round(len(wm_seqs) * rho / 100))
     is_wm = np.zeros(len(wm_seqs), bool)
     is_wm[perm[:n_wm]] = True
@@ -297,6 +386,7 @@ def stage_base(out):
     lex = Lexicon()
     configure_student(lex.n_vocab)
     setup(SEED + 5)
+    torch.set_num_threads(2)  # runs alone: both cores
     teacher = Teacher(out)
     rng = np.random.default_rng(SEED + 6)
     starts = rng.integers(0, len(lex.data) - PROMPT_LEN, N_SEQS)
