@@ -27,13 +27,15 @@ STAGES="${DISTILL_STAGES:-train pack detect table}"
 GROUPS_A="${DISTILL_GROUP_A:-10,0,50}"
 GROUPS_B="${DISTILL_GROUP_B:-5,100,1}"
 
-timed() {  # timed LABEL CMD...: runs CMD, appends "LABEL wall ... cpu ..." to timings.txt
-  local label="$1"
+timed() {  # timed LABEL CMD...: runs CMD, appends "LABEL wall ... cpu ..." to timings.txt; CMD's exit status
+  local label="$1" rc=0 wall user sys
   shift
-  /usr/bin/time -o "$OUT/.time.$label" -f "%e %U %S" "$@"
-  read -r wall user sys < "$OUT/.time.$label"
+  /usr/bin/time -o "$OUT/.time.$label" -f "%e %U %S" "$@" || rc=$?
+  # GNU time writes "Command exited with non-zero status N" before the figures.
+  read -r wall user sys < <(tail -n 1 "$OUT/.time.$label")
   echo "$label wall ${wall}s cpu $(echo "$user + $sys" | bc)s" | tee -a "$OUT/timings.txt"
   rm -f "$OUT/.time.$label"
+  return "$rc"
 }
 
 train() {
