@@ -7,8 +7,9 @@ students trained on mixtures with a watermarked fraction rho, GGUF export.
 
 Stages (default all): teacher, generate, pack, base, students, export. Not in
 the default run: proxy (an in-process torch estimate of the detector's result
-for the trained students) and ceiling (the same estimate for a perfect
-count-based student), for analysis only.
+for the trained students), ceiling (the same estimate for a perfect
+count-based student) and windows (green-list mass the students put per window
+frequency), for analysis only.
 Every stage is seeded and single-threaded; results and timings go to
 OUT_DIR/log*.json. The student model (tinyllama.py) and the GGUF helpers
 (export_tinyllama.py) are imported from samples/make/.
@@ -267,6 +268,7 @@ N_SUPERVISED = int(os.environ.get("DISTILL_N_SUPERVISED", "819"))  # = the rho =
 N_CLOSED = int(os.environ.get("DISTILL_CLOSED_PROMPTS", "512"))
 N_WRONG_KEYS = 100
 WRONG_KEYS_PER_PACK = 50  # a pack lists at most 64 key fingerprints
+MIN_WINDOWS = (2, 4, 8, 16)  # min_window_count variants (4, 8, 16 added after round 5's first table)
 
 
 def watermark_perm(n):
@@ -296,7 +298,7 @@ def stage_pack(out):
       unsupervised: the first N_REFERENCE watermarked answers by index (any of
         the provider's outputs; about rho of them were trained on) with their
         prompts; closed mode asks N_CLOSED held-out prompts never trained on.
-    Variants per setting: dedup off, min window 2, one wrong key, and on the
+    Variants per setting: dedup off, min window 2/4/8/16, one wrong key, and on the
     wrong keys (two packs of 50)."""
     lex = Lexicon()
     configure_student(lex.n_vocab)
@@ -332,7 +334,9 @@ def stage_pack(out):
         d = f"bench/distill {name} setting"
         write_pack(out, name, d, prompts, ref, true_fp)
         write_pack(out, name + "-dedup-off", d + ", dedup off", prompts, ref, true_fp, dedup="off")
-        write_pack(out, name + "-min-window-2", d + ", min window 2", prompts, ref, true_fp, min_window_count=2)
+        for mw in MIN_WINDOWS:
+            write_pack(out, f"{name}-min-window-{mw}", d + f", min window {mw}", prompts, ref, true_fp,
+                       min_window_count=mw)
         write_pack(out, name + "-wrong-key", d + ", one wrong key", prompts, ref, wrong[:1])
         for j in range(N_WRONG_KEYS // WRONG_KEYS_PER_PACK):
             keys = wrong[j * WRONG_KEYS_PER_PACK:(j + 1) * WRONG_KEYS_PER_PACK]
@@ -534,6 +538,54 @@ class CountStudent:
         return torch.tensor(out)
 
 
+def stage_windows(out):
+    """How much of the watermark each student learned, by how often the window
+    occurs in its training data: at the positions of the first 1024
+    watermarked answers (in every mixture with rho >= 5 %, these are trained
+    on), the mean probability mass a model puts on the green list of the
+    position's window, for the base model and the students, bucketed by the
+    window's count among the 16,384 x 40 training positions of the rho = 100 %
+    mixture. 0.25 = no watermark learned; the watermarked teacher's mass is
+    the last column."""
+    lex = Lexicon()
+    configure_student(lex.n_vocab)
+    setup(SEED)
+    greens = GreenTable(KEY, lex.gid)
+    tout = np.load(os.path.join(out, "teacher_outputs.npz"))
+    plen = int(tout["prompt_len"])
+    wm_all = tout["wm"] - lex.first  # word indices (BOS becomes negative, never used as a window)
+    a_all, b_all = wm_all[:, plen - 2:-2].ravel(), wm_all[:, plen - 1:-1].ravel()
+    counts = Counter(zip(a_all.tolist(), b_all.tolist()))
+    seqs = tout["wm"][watermark_perm(N_SEQS)[:1024]]
+    w = seqs - lex.first
+    a, b = w[:, plen - 2:-2].ravel(), w[:, plen - 1:-1].ravel()
+    g = greens.masks(a, b)
+    mask = np.zeros((len(a), lex.n_vocab), dtype=bool)
+    mask[:, lex.first:lex.first + N_WORDS] = g
+    cnt = np.array([counts[(int(x), int(y))] for x, y in zip(a, b)])
+    edges = [1, 2, 5, 20, 100, 10 ** 9]
+    q = Teacher(out).probs(a, b) * np.exp(DELTA * g)  # the watermarked teacher, unnormalized
+    t_green = (q * g).sum(1) / q.sum(1)
+    models = [("base", os.path.join(out, "base.pt"))] + [
+        (f"rho {r}", os.path.join(out, f"student-rho{r}.pt")) for r in RHOS]
+    mass = {}
+    with torch.no_grad():
+        for name, path in models:
+            m = TorchStudent(path).model
+            x = torch.tensor(seqs)
+            probs = torch.cat([torch.softmax(m(x[i:i + 128, :-1]), -1)[:, plen - 1:] for i in range(0, len(x), 128)])
+            mass[name] = (probs.reshape(-1, lex.n_vocab).numpy() * mask).sum(1)
+    info = {}
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (cnt >= lo) & (cnt < hi)
+        row = {"positions": int(sel.sum())}
+        row.update({name: round(float(v[sel].mean()), 4) for name, v in mass.items()})
+        row["teacher watermarked"] = round(float(t_green[sel].mean()), 4)
+        info[f"{lo}-{hi - 1}"] = row
+        print(f"{lo}-{hi - 1}", row, flush=True)
+    return info
+
+
 def stage_ceiling(out):
     """stage_proxy's estimate for CountStudent instead of the trained students."""
     return stage_proxy(out, lambda rho, lex: CountStudent(out, rho, lex))
@@ -597,7 +649,7 @@ def main():
     stages = sys.argv[2:] or ["teacher", "generate", "pack", "base", "students", "export"]
     logp = os.path.join(out, "log.json")
     for st in stages:
-        if st in ("students", "proxy", "ceiling", "export"):  # several processes may run at once: one log file each
+        if st in ("students", "proxy", "ceiling", "export", "windows"):  # several processes may run at once: one log file each
             logp = os.path.join(out, "log-%s-%s.json" % (st, "-".join(map(str, RHOS))))
         log = json.load(open(logp)) if os.path.exists(logp) else {}
         t0, c0 = time.time(), time.process_time()

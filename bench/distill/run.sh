@@ -63,14 +63,15 @@ probe() {
 
 # Detection of the students of one lane (comma-separated rhos), one after another.
 detect_lane() {
-  local rho res packs wrong s
+  local rho res packs wrong s mw
   for rho in ${1//,/ }; do
     case ",$RHOS," in *",$rho,"*) ;; *) continue ;; esac
     res="$OUT/result-rho$rho.json"
     [ -f "$res" ] && continue
     packs=()
     for s in supervised unsupervised; do
-      packs+=(--pack "$OUT/pack-$s.json" --pack "$OUT/pack-$s-dedup-off.json" --pack "$OUT/pack-$s-min-window-2.json")
+      packs+=(--pack "$OUT/pack-$s.json" --pack "$OUT/pack-$s-dedup-off.json")
+      for mw in 2 4 8 16; do packs+=(--pack "$OUT/pack-$s-min-window-$mw.json"); done
     done
     probe "detect-rho$rho" "$OUT/student-rho$rho.gguf" "$res.tmp" "${packs[@]}" --watermark-key "$OUT/key.json"
     if [ "$rho" = 0 ]; then  # the wrong keys: same answers (from the cache), other keys

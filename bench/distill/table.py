@@ -58,9 +58,12 @@ def main():
         print("|---|---|---|---|---|---|---|")
         for rho in sorted(results):
             print(row(str(rho), results[rho]["distill-" + setting]))
-        for suffix, label in (("dedup-off", "dedup off"), ("min-window-2", "min window 2")):
+        variants = [("dedup-off", "dedup off")] + [(f"min-window-{m}", f"min window {m}") for m in (2, 4, 8, 16)]
+        for suffix, label in variants:
             for rho in sorted(results):
-                print(row(f"{rho}, {label}", results[rho][f"distill-{setting}-{suffix}"]))
+                pack = results[rho].get(f"distill-{setting}-{suffix}")
+                if pack:
+                    print(row(f"{rho}, {label}", pack))
     wrong = os.path.join(out, "result-rho0-wrong.json")
     if not os.path.exists(wrong):
         return
