@@ -308,6 +308,24 @@ TEST(WatermarkScorer, MinWindowCountKeepsFrequentWindows) {
   EXPECT_EQ(s.skipped().at("rare-window"), 3u);
 }
 
+TEST(WatermarkScorer, ReferenceWindowsArePerDocumentAndSkipTheContext) {
+  ScoreOptions opt;
+  opt.min_window_count = 2;
+  Scorer s = make_scorer(opt);
+  // Context 6 7 6 7, text 5 6: counted windows (6,7) (7,5) (5,6); the two
+  // context-only windows (6,7) (7,6) are not.
+  s.add_reference(std::vector<uint32_t>{6, 7, 6, 7, 5, 6}, 4);
+  // (5,6) (6,5) (5,6); the window (6,5) across the two documents is not counted.
+  s.add_reference(std::vector<uint32_t>{5, 6, 5, 6});
+  // Tuples (6,7)->1 (7,1)->5 (1,5)->6 (5,6)->2 (6,2)->6 (2,6)->5 (6,5)->3: only (5,6) has count >= 2.
+  s.score({}, std::vector<uint32_t>{6, 7, 1, 5, 6, 2, 6, 5, 3});
+  EXPECT_EQ(s.summary().n, 1u);
+  EXPECT_EQ(s.skipped().at("rare-window"), 6u);
+  s.set_reference(std::vector<uint32_t>{9, 9});  // set_reference forgets the earlier documents
+  s.score({}, std::vector<uint32_t>{5, 6, 4});
+  EXPECT_EQ(s.summary().n, 1u);
+}
+
 TEST(WatermarkScorer, WatermarkedTokensAreAllGreen) {
   // Generation that always picks a green token (the first green one at or
   // after a varying start): every scored tuple is green.
